@@ -1,0 +1,178 @@
+import Foundation
+
+/// A frame a client sends to the server (PROTOCOL.md, "Client → server").
+///
+/// Fields are kept as sent; the server validates names and text so that it can answer
+/// each rule with its own error code.
+public enum ClientMessage: Equatable, Sendable {
+    case hello(Hello)
+    case join(Join)
+    case part(room: String)
+    case say(Say)
+    case dm(DirectSend)
+    case nick(String)
+    case topic(room: String, topic: String)
+    case list
+    case who(room: String)
+    case ping(JSONValue)
+    case quit(reason: String?)
+
+    public struct Hello: Codable, Equatable, Sendable {
+        public var nick: String
+        public var password: String?
+        public var client: String?
+        public init(nick: String, password: String? = nil, client: String? = nil) {
+            self.nick = nick
+            self.password = password
+            self.client = client
+        }
+    }
+
+    public struct Join: Codable, Equatable, Sendable {
+        public var room: String
+        /// The last `id` the client saw in this room, to resume after it.
+        public var since: Int64?
+        /// The `epoch` that `since` belongs to.
+        public var epoch: String?
+        public init(room: String, since: Int64? = nil, epoch: String? = nil) {
+            self.room = room
+            self.since = since
+            self.epoch = epoch
+        }
+    }
+
+    public struct Say: Codable, Equatable, Sendable {
+        public var room: String
+        public var text: String
+        public var cid: String
+        public var action: Bool?
+        public init(room: String, text: String, cid: String, action: Bool? = nil) {
+            self.room = room
+            self.text = text
+            self.cid = cid
+            self.action = action
+        }
+    }
+
+    public struct DirectSend: Codable, Equatable, Sendable {
+        public var to: String
+        public var text: String
+        public var cid: String
+        public init(to: String, text: String, cid: String) {
+            self.to = to
+            self.text = text
+            self.cid = cid
+        }
+    }
+
+    /// The wire name of this message's `type`.
+    public var type: String {
+        switch self {
+        case .hello: "hello"
+        case .join: "join"
+        case .part: "part"
+        case .say: "say"
+        case .dm: "dm"
+        case .nick: "nick"
+        case .topic: "topic"
+        case .list: "list"
+        case .who: "who"
+        case .ping: "ping"
+        case .quit: "quit"
+        }
+    }
+
+    /// The longest `cid` a server accepts.
+    public static let maxCIDLength = 64
+
+    /// Parses one text frame; a frame that is not a valid message throws the error to answer.
+    public static func decode(_ frame: String) throws(ProtocolError) -> ClientMessage {
+        let data = Data(frame.utf8)
+        let type: String
+        do {
+            type = try WireFormat.decoder.decode(TypeTag.self, from: data).type
+        } catch {
+            if LoneSurrogateScan.containsLoneSurrogate(frame) {
+                throw ProtocolError(.badText, "the text contains a lone UTF-16 surrogate")
+            }
+            throw ProtocolError(.badRequest, "a frame must be a JSON object with a string field \"type\"")
+        }
+        let decoded: ClientMessage
+        do {
+            decoded = try decodeBody(type: type, data: data)
+        } catch let error as ProtocolError {
+            throw error.answering(type)
+        } catch {
+            throw ProtocolError(.badRequest, "\(type): \(WireFormat.describe(error))", ref: type)
+        }
+        try decoded.checkCID()
+        return decoded
+    }
+
+    private static func decodeBody(type: String, data: Data) throws -> ClientMessage {
+        let decoder = WireFormat.decoder
+        switch type {
+        case "hello": return .hello(try decoder.decode(Hello.self, from: data))
+        case "join": return .join(try decoder.decode(Join.self, from: data))
+        case "part": return .part(room: try decoder.decode(RoomField.self, from: data).room)
+        case "say": return .say(try decoder.decode(Say.self, from: data))
+        case "dm": return .dm(try decoder.decode(DirectSend.self, from: data))
+        case "nick": return .nick(try decoder.decode(NickField.self, from: data).nick)
+        case "topic":
+            let body = try decoder.decode(TopicFields.self, from: data)
+            return .topic(room: body.room, topic: body.topic)
+        case "list": return .list
+        case "who": return .who(room: try decoder.decode(RoomField.self, from: data).room)
+        case "ping": return .ping(try decoder.decode(PingField.self, from: data).t ?? .null)
+        case "quit": return .quit(reason: try decoder.decode(ReasonField.self, from: data).reason)
+        default: throw ProtocolError(.unknownType, "unknown message type \"\(type)\"")
+        }
+    }
+
+    private func checkCID() throws(ProtocolError) {
+        let cid: String
+        switch self {
+        case .say(let say): cid = say.cid
+        case .dm(let dm): cid = dm.cid
+        default: return
+        }
+        guard !cid.isEmpty, cid.count <= Self.maxCIDLength else {
+            throw ProtocolError(.badRequest, "cid must be 1 to \(Self.maxCIDLength) characters (a UUID)", ref: type)
+        }
+    }
+
+    /// The frame's JSON text.
+    public func encoded() -> String {
+        switch self {
+        case .hello(let body): WireFormat.encode(type: type, body)
+        case .join(let body): WireFormat.encode(type: type, body)
+        case .part(let room): WireFormat.encode(type: type, RoomField(room: room))
+        case .say(let body): WireFormat.encode(type: type, body)
+        case .dm(let body): WireFormat.encode(type: type, body)
+        case .nick(let nick): WireFormat.encode(type: type, NickField(nick: nick))
+        case .topic(let room, let topic): WireFormat.encode(type: type, TopicFields(room: room, topic: topic))
+        case .list: WireFormat.encode(type: type, Empty())
+        case .who(let room): WireFormat.encode(type: type, RoomField(room: room))
+        case .ping(let t): WireFormat.encode(type: type, PingField(t: t))
+        case .quit(let reason): WireFormat.encode(type: type, ReasonField(reason: reason))
+        }
+    }
+}
+
+private struct TypeTag: Decodable { var type: String }
+private struct RoomField: Codable { var room: String }
+private struct NickField: Codable { var nick: String }
+private struct TopicFields: Codable {
+    var room: String
+    var topic: String
+}
+private struct ReasonField: Codable { var reason: String? }
+private struct Empty: Codable {}
+
+private struct PingField: Codable {
+    var t: JSONValue?
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(t ?? .null, forKey: .t)
+    }
+}

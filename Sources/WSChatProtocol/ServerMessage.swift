@@ -1,0 +1,197 @@
+import Foundation
+
+/// A frame the server sends to a client (PROTOCOL.md, "Server → client").
+public enum ServerMessage: Equatable, Sendable {
+    case welcome(Welcome)
+    case joined(Joined)
+    case parted(room: String)
+    case message(ChatMessage)
+    case dm(DirectMessage)
+    case presence(Presence)
+    case nick(old: String, new: String)
+    case topic(TopicChange)
+    case rooms([RoomSummary])
+    case members(room: String, members: [String])
+    case pong(JSONValue)
+    case error(ProtocolError)
+
+    public struct Welcome: Codable, Equatable, Sendable {
+        public var nick: String
+        public var session: String
+        public var server: String
+        public var motd: String?
+        public var limits: Limits
+        public init(nick: String, session: String, server: String, motd: String? = nil, limits: Limits) {
+            self.nick = nick
+            self.session = session
+            self.server = server
+            self.motd = motd
+            self.limits = limits
+        }
+    }
+
+    public struct Joined: Codable, Equatable, Sendable {
+        public var room: String
+        /// Names one continuous history of the room; changes only when history was lost.
+        public var epoch: String
+        public var topic: String
+        public var members: [String]
+        public var history: [ChatMessage]
+        /// History was cut: older messages (no `since`) or newer ones (with `since`) are not here.
+        public var more: Bool
+        /// The client's `epoch` is gone: earlier history was lost.
+        public var reset: Bool?
+        public init(
+            room: String, epoch: String, topic: String, members: [String], history: [ChatMessage], more: Bool,
+            reset: Bool? = nil
+        ) {
+            self.room = room
+            self.epoch = epoch
+            self.topic = topic
+            self.members = members
+            self.history = history
+            self.more = more
+            self.reset = reset
+        }
+    }
+
+    public enum PresenceEvent: String, Codable, Sendable {
+        case join, part, quit
+    }
+
+    public struct Presence: Codable, Equatable, Sendable {
+        public var room: String
+        public var nick: String
+        public var event: PresenceEvent
+        public var reason: String?
+        public init(room: String, nick: String, event: PresenceEvent, reason: String? = nil) {
+            self.room = room
+            self.nick = nick
+            self.event = event
+            self.reason = reason
+        }
+    }
+
+    public struct TopicChange: Codable, Equatable, Sendable {
+        public var room: String
+        public var topic: String
+        public var by: String
+        public init(room: String, topic: String, by: String) {
+            self.room = room
+            self.topic = topic
+            self.by = by
+        }
+    }
+
+    public struct RoomSummary: Codable, Equatable, Sendable {
+        public var room: String
+        public var members: Int
+        public var topic: String
+        public init(room: String, members: Int, topic: String) {
+            self.room = room
+            self.members = members
+            self.topic = topic
+        }
+    }
+
+    /// The wire name of this message's `type`.
+    public var type: String {
+        switch self {
+        case .welcome: "welcome"
+        case .joined: "joined"
+        case .parted: "parted"
+        case .message: "message"
+        case .dm: "dm"
+        case .presence: "presence"
+        case .nick: "nick"
+        case .topic: "topic"
+        case .rooms: "rooms"
+        case .members: "members"
+        case .pong: "pong"
+        case .error: "error"
+        }
+    }
+
+    /// The frame's JSON text.
+    public func encoded() -> String {
+        switch self {
+        case .welcome(let body): WireFormat.encode(type: type, body)
+        case .joined(let body): WireFormat.encode(type: type, body)
+        case .parted(let room): WireFormat.encode(type: type, RoomField(room: room))
+        case .message(let body): WireFormat.encode(type: type, body)
+        case .dm(let body): WireFormat.encode(type: type, body)
+        case .presence(let body): WireFormat.encode(type: type, body)
+        case .nick(let old, let new): WireFormat.encode(type: type, NickChange(old: old, new: new))
+        case .topic(let body): WireFormat.encode(type: type, body)
+        case .rooms(let rooms): WireFormat.encode(type: type, RoomList(rooms: rooms))
+        case .members(let room, let members): WireFormat.encode(type: type, MemberList(room: room, members: members))
+        case .pong(let t): WireFormat.encode(type: type, Pong(t: t))
+        case .error(let error): WireFormat.encode(type: type, ErrorBody(error))
+        }
+    }
+
+    /// Parses a frame received from a server.
+    public static func decode(_ frame: String) throws -> ServerMessage {
+        let data = Data(frame.utf8)
+        let decoder = WireFormat.decoder
+        let type = try decoder.decode(TypeTag.self, from: data).type
+        switch type {
+        case "welcome": return .welcome(try decoder.decode(Welcome.self, from: data))
+        case "joined": return .joined(try decoder.decode(Joined.self, from: data))
+        case "parted": return .parted(room: try decoder.decode(RoomField.self, from: data).room)
+        case "message": return .message(try decoder.decode(ChatMessage.self, from: data))
+        case "dm": return .dm(try decoder.decode(DirectMessage.self, from: data))
+        case "presence": return .presence(try decoder.decode(Presence.self, from: data))
+        case "nick":
+            let body = try decoder.decode(NickChange.self, from: data)
+            return .nick(old: body.old, new: body.new)
+        case "topic": return .topic(try decoder.decode(TopicChange.self, from: data))
+        case "rooms": return .rooms(try decoder.decode(RoomList.self, from: data).rooms)
+        case "members":
+            let body = try decoder.decode(MemberList.self, from: data)
+            return .members(room: body.room, members: body.members)
+        case "pong": return .pong(try decoder.decode(Pong.self, from: data).t ?? .null)
+        case "error":
+            let body = try decoder.decode(ErrorBody.self, from: data)
+            return .error(ProtocolError(body.code, body.message, ref: body.ref))
+        default:
+            throw UnknownServerMessage(type: type)
+        }
+    }
+}
+
+/// A server frame whose `type` this version does not know; clients ignore it (the protocol grows).
+public struct UnknownServerMessage: Error, Equatable {
+    public var type: String
+}
+
+private struct TypeTag: Decodable { var type: String }
+private struct RoomField: Codable { var room: String }
+private struct RoomList: Codable { var rooms: [ServerMessage.RoomSummary] }
+private struct NickChange: Codable {
+    var old: String
+    var new: String
+}
+private struct MemberList: Codable {
+    var room: String
+    var members: [String]
+}
+
+private struct Pong: Codable {
+    var t: JSONValue?
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(t ?? .null, forKey: .t)
+    }
+}
+
+private struct ErrorBody: Codable {
+    var code: ErrorCode
+    var message: String
+    var ref: String?
+    init(_ error: ProtocolError) {
+        code = error.code
+        message = error.message
+        ref = error.ref
+    }
+}

@@ -1,0 +1,140 @@
+import WSChatProtocol
+
+extension ChatHub {
+    func join(_ join: ClientMessage.Join, from id: ConnectionID) async throws {
+        guard let nick = nick(of: id) else { return }
+        let name = try RoomName(validating: join.room)
+        if rooms[name.key] == nil {
+            let record = try await store.openRoom(name)
+            guard sessions[id] != nil else { return }
+            if rooms[name.key] == nil {
+                rooms[name.key] = Room(record: record)
+                metrics.rooms.record(rooms.count)
+            }
+        }
+        guard var room = rooms[name.key] else { return }
+        let isNew = room.beginJoin(id)
+        let others = room.members.filter { $0 != id }
+        rooms[name.key] = room
+        sessions[id]?.rooms.insert(name.key)
+        if isNew {
+            broadcast(.presence(.init(room: room.name, nick: nick.name, event: .join)), to: others)
+        }
+
+        let page: HistoryPage
+        var reset: Bool?
+        var paging = false
+        if let since = join.since, join.epoch == nil || join.epoch == room.epoch {
+            page = try await store.messages(in: name, after: since, limit: configuration.historyPage)
+            paging = page.more
+        } else {
+            page = try await store.recentMessages(in: name, limit: configuration.recentHistory)
+            reset = join.since != nil ? true : nil
+        }
+
+        // The member may have parted or gone while the history was read.
+        guard var current = rooms[name.key], current.contains(id) else { return }
+        let historyEnd = page.messages.last?.id ?? join.since ?? 0
+        let live = current.finishJoin(id, historyEnd: historyEnd, paging: paging)
+        rooms[name.key] = current
+        send(
+            .joined(
+                .init(
+                    room: current.name, epoch: current.epoch, topic: current.topic, members: memberNicks(current),
+                    history: page.messages, more: page.more, reset: reset)),
+            to: id)
+        for message in live {
+            send(.message(message), to: id)
+        }
+    }
+
+    func part(_ raw: String, from id: ConnectionID) throws(ProtocolError) {
+        guard let nick = nick(of: id) else { return }
+        let name = try RoomName(validating: raw)
+        guard let room = rooms[name.key], room.contains(id) else {
+            throw ProtocolError(.notJoined, "you are not in \(name.name)")
+        }
+        sessions[id]?.rooms.remove(name.key)
+        send(.parted(room: room.name), to: id)
+        leave(roomKey: name.key, member: id, presence: .init(room: room.name, nick: nick.name, event: .part))
+    }
+
+    /// Removes a member and tells the others with `presence` (its `room` is filled in here).
+    func leave(roomKey: String, member id: ConnectionID, presence: ServerMessage.Presence) {
+        guard var room = rooms[roomKey] else { return }
+        room.remove(id)
+        if room.isEmpty {
+            rooms[roomKey] = nil
+            metrics.rooms.record(rooms.count)
+            return
+        }
+        rooms[roomKey] = room
+        var presence = presence
+        presence.room = room.name
+        broadcast(.presence(presence), to: room.members)
+    }
+
+    func say(_ say: ClientMessage.Say, from id: ConnectionID) async throws {
+        guard let nick = nick(of: id) else { return }
+        let name: RoomName
+        do throws(ProtocolError) {
+            name = try RoomName(validating: say.room)
+            guard rooms[name.key]?.contains(id) == true else {
+                throw ProtocolError(.notJoined, "join \(name.name) before saying something there")
+            }
+            try TextRules.validateMessage(say.text, maxBytes: configuration.maxMessageBytes)
+        } catch {
+            throw error.answering(say.cid)
+        }
+        let stored = try await store.append(
+            NewMessage(room: name, from: nick.name, text: say.text, cid: say.cid, action: say.action, ts: Self.now()))
+        switch stored {
+        case .new(let message):
+            metrics.chatMessages.increment()
+            deliver(message, roomKey: name.key)
+        case .duplicate(let original):
+            send(.message(original), to: id)
+        }
+    }
+
+    /// Hands a stored message to the room, which releases messages in id order.
+    func deliver(_ message: ChatMessage, roomKey: String) {
+        guard var room = rooms[roomKey] else { return }
+        let ready = room.accept(message)
+        rooms[roomKey] = room
+        for (message, recipients) in ready {
+            broadcast(.message(message), to: recipients)
+        }
+    }
+
+    func setTopic(_ topic: String, in raw: String, from id: ConnectionID) async throws {
+        guard let nick = nick(of: id) else { return }
+        let name = try RoomName(validating: raw)
+        guard rooms[name.key]?.contains(id) == true else {
+            throw ProtocolError(.notJoined, "join \(name.name) before setting its topic")
+        }
+        try TextRules.validateTopic(topic)
+        try await store.setTopic(topic, in: name)
+        guard var room = rooms[name.key] else { return }
+        room.topic = topic
+        rooms[name.key] = room
+        broadcast(.topic(.init(room: room.name, topic: topic, by: nick.name)), to: room.members)
+    }
+
+    func listRooms(for id: ConnectionID) {
+        let summaries = rooms.values
+            .map { ServerMessage.RoomSummary(room: $0.name, members: $0.members.count, topic: $0.topic) }
+            .sorted { $0.room.lowercased() < $1.room.lowercased() }
+        send(.rooms(summaries), to: id)
+    }
+
+    func who(_ raw: String, for id: ConnectionID) throws(ProtocolError) {
+        let name = try RoomName(validating: raw)
+        let room = rooms[name.key]
+        send(.members(room: room?.name ?? name.name, members: room.map(memberNicks) ?? []), to: id)
+    }
+
+    func memberNicks(_ room: Room) -> [String] {
+        room.members.compactMap { sessions[$0]?.nick?.name }
+    }
+}

@@ -1,0 +1,114 @@
+import WSChatProtocol
+
+extension ChatHub {
+    enum HelloOutcome: Equatable {
+        case welcomed
+        /// Answered with an error; the client may try again.
+        case refused
+        /// Answered with an error and a close.
+        case closed
+    }
+
+    /// Admits a connection under a nick, or says why not.
+    func hello(_ hello: ClientMessage.Hello, from id: ConnectionID) -> HelloOutcome {
+        guard let session = sessions[id] else { return .closed }
+        if let password = configuration.password, hello.password != password {
+            fail(id, ProtocolError(.authFailed, "wrong or missing password", ref: "hello"))
+            session.outbox.close(.authenticationFailed, reason: "authentication failed")
+            return .closed
+        }
+        let nick: Nick
+        do {
+            nick = try Nick(validating: hello.nick)
+        } catch {
+            fail(id, error.answering("hello"))
+            return .refused
+        }
+        guard nickOwners[nick.key] == nil else {
+            fail(id, ProtocolError(.nickTaken, "the nick \(nick.name) is taken; choose another", ref: "hello"))
+            return .refused
+        }
+        guard nickOwners.count < configuration.maxUsers else {
+            fail(
+                id,
+                ProtocolError(
+                    .serverFull, "the server has \(configuration.maxUsers) users, its limit; try again later",
+                    ref: "hello"))
+            session.outbox.close(.tryAgainLater, reason: "server full")
+            return .closed
+        }
+        sessions[id]?.nick = nick
+        nickOwners[nick.key] = id
+        metrics.users.record(nickOwners.count)
+        send(
+            .welcome(
+                .init(
+                    nick: nick.name, session: id.uuidString.lowercased(), server: configuration.serverName,
+                    motd: configuration.motd, limits: configuration.limits)),
+            to: id)
+        logger.info("welcome", metadata: ["nick": "\(nick.name)", "session": "\(id)"])
+        return .welcomed
+    }
+
+    func changeNick(to raw: String, from id: ConnectionID) throws(ProtocolError) {
+        guard let old = nick(of: id) else { return }
+        let new = try Nick(validating: raw)
+        if let owner = nickOwners[new.key], owner != id {
+            throw ProtocolError(.nickTaken, "the nick \(new.name) is taken")
+        }
+        nickOwners[old.key] = nil
+        nickOwners[new.key] = id
+        sessions[id]?.nick = new
+        var audience: Set<ConnectionID> = [id]
+        for key in sessions[id]?.rooms ?? [] {
+            audience.formUnion(rooms[key]?.members ?? [])
+        }
+        broadcast(.nick(old: old.name, new: new.name), to: audience)
+    }
+
+    func directMessage(_ dm: ClientMessage.DirectSend, from id: ConnectionID) async throws {
+        guard let sender = nick(of: id) else { return }
+        let recipient: Nick
+        do {
+            recipient = try Nick(validating: dm.to)
+        } catch {
+            throw ProtocolError(.noSuchNick, "\(dm.to) is not a valid nick", ref: dm.cid)
+        }
+        do throws(ProtocolError) {
+            try TextRules.validateMessage(dm.text, maxBytes: configuration.maxMessageBytes)
+        } catch {
+            throw error.answering(dm.cid)
+        }
+        guard let recipientID = nickOwners[recipient.key], let recipientNick = nick(of: recipientID) else {
+            throw ProtocolError(.noSuchNick, "nobody is online as \(dm.to)", ref: dm.cid)
+        }
+        let stored = try await store.appendDirect(
+            NewDirectMessage(from: sender, to: recipientNick, text: dm.text, cid: dm.cid, ts: Self.now()))
+        switch stored {
+        case .new(let message):
+            metrics.chatMessages.increment()
+            broadcast(.dm(message), to: Set([id, recipientID]))
+        case .duplicate(let original):
+            // A resend (perhaps under a new nick, after a reconnect): only the sender gets it back.
+            send(.dm(original), to: id)
+        }
+    }
+
+    func quit(_ id: ConnectionID, reason: String?) {
+        guard let outbox = sessions[id]?.outbox else { return }
+        disconnectSession(id, reason: reason)
+        outbox.close(.normal, reason: "bye")
+    }
+
+    /// Removes the session's nick and rooms at once so that `quit` is seen before the close.
+    private func disconnectSession(_ id: ConnectionID, reason: String?) {
+        guard let session = sessions[id], let nick = session.nick else { return }
+        nickOwners[nick.key] = nil
+        metrics.users.record(nickOwners.count)
+        sessions[id]?.nick = nil
+        sessions[id]?.rooms = []
+        for key in session.rooms {
+            leave(roomKey: key, member: id, presence: .init(room: "", nick: nick.name, event: .quit, reason: reason))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import WSChatProtocol
+
+/// The chat itself: who is connected under which nick, which rooms exist and who is in them.
+///
+/// Connections hand it every frame past the rate limit; it answers through their outboxes,
+/// which never block, so a broadcast costs the same whatever the members' network.
+actor ChatHub {
+    struct Session {
+        let outbox: Outbox
+        /// Set by a successful `hello`.
+        var nick: Nick?
+        /// Keys of the rooms this session is in.
+        var rooms: Set<String> = []
+    }
+
+    let configuration: ChatServerConfiguration
+    let store: any HistoryStore
+    let metrics: ServerMetrics
+    let logger: Logger
+    var sessions: [ConnectionID: Session] = [:]
+    var nickOwners: [String: ConnectionID] = [:]
+    var rooms: [String: Room] = [:]
+    private var drained: [CheckedContinuation<Void, Never>] = []
+
+    init(configuration: ChatServerConfiguration, store: any HistoryStore, metrics: ServerMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    // MARK: Connections
+
+    func connect(_ id: ConnectionID, outbox: Outbox) {
+        sessions[id] = Session(outbox: outbox)
+        metrics.openConnections.record(sessions.count)
+    }
+
+    /// Forgets a connection; its rooms see it quit with `reason` unless it already quit.
+    func disconnect(_ id: ConnectionID, reason: String = "connection lost") {
+        guard let session = sessions.removeValue(forKey: id) else { return }
+        metrics.openConnections.record(sessions.count)
+        if let nick = session.nick {
+            nickOwners[nick.key] = nil
+            metrics.users.record(nickOwners.count)
+            for key in session.rooms {
+                leave(
+                    roomKey: key, member: id, presence: .init(room: "", nick: nick.name, event: .quit, reason: reason))
+            }
+        }
+        if sessions.isEmpty {
+            drained.forEach { $0.resume() }
+            drained.removeAll()
+        }
+    }
+
+    /// Closes every connection with 1001 and waits (at most `timeout`) until they are gone.
+    func shutdown(timeout: Duration) async {
+        for session in sessions.values {
+            session.outbox.close(.goingAway, reason: "server shutting down")
+        }
+        guard !sessions.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitUntilDrained() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitUntilDrained() async {
+        guard !sessions.isEmpty else { return }
+        await withCheckedContinuation { drained.append($0) }
+    }
+
+    // MARK: Frames
+
+    /// Handles one decoded frame from a connection that has said `hello`.
+    func handle(_ message: ClientMessage, from id: ConnectionID) async {
+        do {
+            switch message {
+            case .hello:
+                throw ProtocolError(
+                    .badRequest, "hello was already accepted; use nick to change your nick", ref: "hello")
+            case .join(let join): try await self.join(join, from: id)
+            case .part(let room): try part(room, from: id)
+            case .say(let say): try await self.say(say, from: id)
+            case .dm(let dm): try await directMessage(dm, from: id)
+            case .nick(let nick): try changeNick(to: nick, from: id)
+            case .topic(let room, let topic): try await setTopic(topic, in: room, from: id)
+            case .list: listRooms(for: id)
+            case .who(let room): try who(room, for: id)
+            case .ping(let t): send(.pong(t), to: id)
+            case .quit(let reason): quit(id, reason: reason)
+            }
+        } catch let error as ProtocolError {
+            fail(id, error.ref == nil ? error.answering(message.type) : error)
+        } catch {
+            logger.error("history store failed", metadata: ["error": "\(error)", "type": "\(message.type)"])
+            sessions[id]?.outbox.close(.internalError, reason: "the server could not store or read history")
+        }
+    }
+
+    // MARK: Sending
+
+    func send(_ message: ServerMessage, to id: ConnectionID) {
+        sessions[id]?.outbox.send(message)
+    }
+
+    /// Encodes `message` once and queues it for every recipient.
+    func broadcast(_ message: ServerMessage, to recipients: some Sequence<ConnectionID>) {
+        let text = message.encoded()
+        for id in recipients {
+            sessions[id]?.outbox.send(text: text)
+        }
+    }
+
+    func fail(_ id: ConnectionID, _ error: ProtocolError) {
+        metrics.countError(error.code)
+        send(.error(error), to: id)
+    }
+
+    /// The session's nick; only sessions past `hello` reach the handlers that ask.
+    func nick(of id: ConnectionID) -> Nick? { sessions[id]?.nick }
+
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}

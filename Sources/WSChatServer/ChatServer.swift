@@ -1,0 +1,114 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWSCompression
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import WSChatProtocol
+
+/// A complete wschat server: the chat over WebSocket on `/ws` and, on the same port, the
+/// page at `/`, `/healthz` and `/metrics`.
+public struct ChatServer: Sendable {
+    public let configuration: ChatServerConfiguration
+    private let hub: ChatHub
+    private let metrics: ServerMetrics
+    private let logger: Logger
+
+    public init(configuration: ChatServerConfiguration, store: any HistoryStore = MemoryHistoryStore(), logger: Logger)
+    {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = ServerMetrics()
+        self.hub = ChatHub(configuration: configuration, store: store, metrics: metrics, logger: logger)
+    }
+
+    /// The server's services, ready to run: on graceful shutdown (from `signals` or a trigger)
+    /// every client gets close 1001, then the listener stops. `onReady` gets the bound port.
+    public func makeServiceGroup(
+        signals: [UnixSignal] = [.sigterm, .sigint], onReady: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ServiceGroup {
+        let application = Application(
+            router: makeRouter(),
+            server: makeServerBuilder(),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        // Services shut down in reverse order: the hub says goodbye before the listener stops.
+        return ServiceGroup(
+            configuration: .init(
+                services: [application, HubShutdown(hub: hub, timeout: configuration.closeTimeout)],
+                gracefulShutdownSignals: signals,
+                logger: logger))
+    }
+
+    private func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/") { [hub, configuration] request, _ in
+            let (users, rooms) = await hub.population()
+            let page = StatusPage.html(
+                serverName: configuration.serverName, host: request.head.authority, users: users, rooms: rooms)
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
+        router.get("/healthz") { _, _ in "ok" }
+        router.get("/metrics") { [metrics] _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+        }
+        router.get("/ws") { _, _ in
+            Response(
+                status: .upgradeRequired, headers: [.upgrade: "websocket", .contentType: "text/plain; charset=utf-8"],
+                body: .init(
+                    byteBuffer: ByteBuffer(string: "This is a WebSocket endpoint: connect with a WebSocket client.\n")))
+        }
+        return router
+    }
+
+    private func makeServerBuilder() -> HTTPServerBuilder {
+        let configuration = configuration
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: configuration.maxFrameSize,
+            extensions: [.perMessageDeflate(maxDecompressedFrameSize: configuration.maxDecompressedSize)],
+            autoPing: .enabled(timePeriod: configuration.pingInterval),
+            closeTimeout: configuration.closeTimeout,
+            validateUTF8: true)
+        let rules = UpgradeGate.Rules(
+            origins: OriginPolicy(allowed: configuration.allowedOrigins),
+            admission: ConnectionAdmission(
+                maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress),
+            headTimeout: .nanoseconds(Int64(configuration.handshakeTimeout.components.seconds * 1_000_000_000)),
+            onRefusal: { [metrics] in metrics.refusedConnections.increment() })
+        let chat = ChatEndpoint(hub: hub, configuration: configuration, metrics: metrics)
+        return HTTPServerBuilder { responder in
+            GatedUpgradeChannel(
+                upgradeChannel: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    configuration: .init(
+                        http1: .init(idleTimeout: .seconds(configuration.httpIdleTimeout.components.seconds)),
+                        ws: webSocket),
+                    shouldUpgrade: { request, channel, _ in chat.upgrade(request, channel: channel) }),
+                rules: rules)
+        }
+    }
+}
+
+/// Runs until graceful shutdown, then closes every client with 1001 before the listener goes.
+private struct HubShutdown: Service {
+    let hub: ChatHub
+    let timeout: Duration
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await hub.shutdown(timeout: timeout)
+    }
+}
+
+extension ChatHub {
+    /// Users past `hello`, and rooms with members.
+    func population() -> (users: Int, rooms: Int) { (nickOwners.count, rooms.count) }
+}

@@ -1,0 +1,65 @@
+import WSChatProtocol
+
+/// Everything a `wschat-server` can be told: address, limits, timeouts and access rules.
+///
+/// The defaults are the ones the protocol announces and `wschat-server --help` documents.
+public struct ChatServerConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    /// 0 picks a free port (tests); `ChatServer.port` tells which.
+    public var port = 8080
+    /// The name the server gives in `welcome.server` and on its page.
+    public var serverName = "wschat-server"
+    /// A message of the day sent in `welcome`.
+    public var motd: String?
+    /// When set, `hello` must carry this password (else `auth_failed`, close 4001).
+    public var password: String?
+
+    /// Users (sessions past `hello`) at once; one more gets `server_full` and close 1013.
+    public var maxUsers = 1000
+    /// Open WebSocket connections at once; more are refused with HTTP 503.
+    public var maxConnections = 2000
+    /// Open WebSocket connections from one address; more are refused with HTTP 503.
+    public var maxConnectionsPerAddress = 20
+
+    /// The largest `text`, in UTF-8 bytes (`too_large` above it).
+    public var maxMessageBytes = 4096
+    /// Token bucket refill rate in messages per second; 0 turns rate limiting off.
+    public var rate: Double = 10
+    /// Token bucket size.
+    public var burst = 20
+    /// Consecutive `rate_limited` answers after which a connection is closed with 1008.
+    public var floodTolerance = 20
+
+    /// The largest WebSocket frame or message accepted (close 1009 above it).
+    public var maxFrameSize = 64 * 1024
+    /// The largest message after permessage-deflate decompression.
+    public var maxDecompressedSize = 64 * 1024
+    /// Frames queued for one client before it counts as too slow (close 1008).
+    public var sendQueueLimit = 1024
+
+    /// Time allowed to complete the upgrade and then to send `hello`.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// WebSocket ping period; a client that has not answered by the next ping is dropped.
+    public var pingInterval: Duration = .seconds(30)
+    /// How long to wait for the peer's close frame after sending ours.
+    public var closeTimeout: Duration = .seconds(2)
+    /// How long a plain HTTP keep-alive connection may sit idle.
+    public var httpIdleTimeout: Duration = .seconds(30)
+
+    /// Origins (e.g. `https://chat.example`) allowed besides the server's own; `*` allows any.
+    public var allowedOrigins: [String] = []
+    /// Serve `/echo`, an echo endpoint on the same WebSocket stack, for conformance tests.
+    public var echoEndpoint = false
+
+    /// History sent on a `join` without `since`.
+    public var recentHistory = 50
+    /// History sent at most on a `join` with `since`.
+    public var historyPage = 1000
+
+    public init() {}
+
+    /// The limits announced in `welcome`.
+    public var limits: Limits {
+        Limits(maxMessageBytes: maxMessageBytes, rate: rate, burst: burst)
+    }
+}

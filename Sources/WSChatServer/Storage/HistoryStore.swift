@@ -1,0 +1,94 @@
+import WSChatProtocol
+
+/// Where rooms, messages, direct messages and topics live. The hub talks only to this
+/// interface; the in-memory store backs it here and durable stores can replace it.
+///
+/// Contract: ids are assigned per room (per pair of nicks for direct messages), start at 1 and
+/// strictly increase; an append either assigns an id and succeeds or throws without using one;
+/// an append whose `cid` is already stored returns the original as `.duplicate`.
+public protocol HistoryStore: Sendable {
+    /// The room's record, created with this spelling on first use.
+    func openRoom(_ name: RoomName) async throws -> RoomRecord
+    func append(_ message: NewMessage) async throws -> Appended<ChatMessage>
+    /// The oldest `limit` messages with an id above `id`; `more` when newer ones were left out.
+    func messages(in room: RoomName, after id: Int64, limit: Int) async throws -> HistoryPage
+    /// The newest `limit` messages, oldest first; `more` when older ones were left out.
+    func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage
+    func setTopic(_ topic: String, in room: RoomName) async throws
+    func appendDirect(_ message: NewDirectMessage) async throws -> Appended<DirectMessage>
+}
+
+/// A room as the store knows it.
+public struct RoomRecord: Equatable, Sendable {
+    /// The spelling of whoever created the room.
+    public var name: String
+    public var epoch: String
+    public var topic: String
+    /// The id of the newest message, 0 for none.
+    public var lastID: Int64
+
+    public init(name: String, epoch: String, topic: String, lastID: Int64) {
+        self.name = name
+        self.epoch = epoch
+        self.topic = topic
+        self.lastID = lastID
+    }
+}
+
+/// A `say` accepted by the hub, before the store numbers it.
+public struct NewMessage: Sendable {
+    public var room: RoomName
+    public var from: String
+    public var text: String
+    public var cid: String
+    public var action: Bool?
+    public var ts: Int64
+
+    public init(room: RoomName, from: String, text: String, cid: String, action: Bool?, ts: Int64) {
+        self.room = room
+        self.from = from
+        self.text = text
+        self.cid = cid
+        self.action = action
+        self.ts = ts
+    }
+}
+
+/// A `dm` accepted by the hub, before the store numbers it.
+public struct NewDirectMessage: Sendable {
+    public var from: Nick
+    public var to: Nick
+    public var text: String
+    public var cid: String
+    public var ts: Int64
+
+    public init(from: Nick, to: Nick, text: String, cid: String, ts: Int64) {
+        self.from = from
+        self.to = to
+        self.text = text
+        self.cid = cid
+        self.ts = ts
+    }
+
+    /// The key of the conversation: both nicks' keys, in a fixed order.
+    public var pairKey: String {
+        [from.key, to.key].sorted().joined(separator: "\u{0}")
+    }
+}
+
+/// The result of an append: a new message, or the original one with the same `cid`.
+public enum Appended<Message: Sendable>: Sendable {
+    case new(Message)
+    case duplicate(Message)
+}
+
+/// A slice of a room's history, oldest first.
+public struct HistoryPage: Equatable, Sendable {
+    public var messages: [ChatMessage]
+    public var more: Bool
+
+    public init(messages: [ChatMessage], more: Bool) {
+        self.messages = messages
+        self.more = more
+    }
+}

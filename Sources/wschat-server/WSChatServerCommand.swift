@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WSChatServer
+
+/// `wschat-server`: parses flags into a configuration and runs the server until SIGINT/SIGTERM.
+@main
+struct WSChatServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wschat-server",
+        abstract: "A chat server speaking the wschat protocol over WebSocket.",
+        discussion: """
+            Clients connect to ws://HOST:PORT/ws. The same port serves a page at /, \
+            /healthz and Prometheus metrics at /metrics. SIGINT or SIGTERM closes every \
+            client with 1001 and exits.
+            """)
+
+    @Option(help: "The address to listen on.")
+    var host = "0.0.0.0"
+
+    @Option(help: "The port to listen on (0 picks a free one and prints it).")
+    var port = 8080
+
+    @Option(help: "The server's name, shown to clients in welcome and on its page.")
+    var name = "wschat-server"
+
+    @Option(help: "A message of the day sent to every user in welcome.")
+    var motd: String?
+
+    @Option(help: "A file whose first line is the password every client must send in hello.")
+    var passwordFile: String?
+
+    @Option(help: "Users at once; one more is refused with server_full (close 1013).")
+    var maxUsers = 1000
+
+    @Option(help: "Open WebSocket connections at once; more are refused with HTTP 503.")
+    var maxConnections = 2000
+
+    @Option(help: "Open WebSocket connections from one address; more are refused with HTTP 503.")
+    var maxConnectionsPerAddress = 20
+
+    @Option(help: "The largest message text in bytes (too_large above it).")
+    var maxMessageBytes = 4096
+
+    @Option(help: "Messages per second each connection may send; 0 turns rate limiting off.")
+    var rate: Double = 10
+
+    @Option(help: "How many messages a connection may send at once (token bucket size).")
+    var burst = 20
+
+    @Option(help: "Rate-limited frames in a row after which a flooding client is closed (1008).")
+    var floodTolerance = 20
+
+    @Option(help: "The largest WebSocket frame or message in bytes (close 1009 above it).")
+    var maxFrameSize = 65536
+
+    @Option(help: "The largest message after permessage-deflate decompression, in bytes.")
+    var maxDecompressedSize = 65536
+
+    @Option(help: "Frames queued for one client before it is dropped as too slow (close 1008).")
+    var sendQueue = 1024
+
+    @Option(help: "Seconds a client has to finish the WebSocket upgrade, and then to send hello.")
+    var handshakeTimeout = 10
+
+    @Option(help: "Seconds between WebSocket pings; a client silent for one period more is dropped.")
+    var pingInterval = 30
+
+    @Option(help: "An origin (scheme://host:port) whose pages may connect; repeat it; * allows any.")
+    var allowOrigin: [String] = []
+
+    @Flag(help: "Serve /echo, an echo endpoint on the same WebSocket stack (for conformance tests).")
+    var echo = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard rate >= 0 else { throw ValidationError("--rate must be 0 (off) or more") }
+        for (flag, value) in [
+            ("--max-users", maxUsers), ("--max-connections", maxConnections),
+            ("--max-connections-per-address", maxConnectionsPerAddress), ("--max-message-bytes", maxMessageBytes),
+            ("--burst", burst), ("--max-frame-size", maxFrameSize), ("--max-decompressed-size", maxDecompressedSize),
+            ("--send-queue", sendQueue), ("--handshake-timeout", handshakeTimeout), ("--ping-interval", pingInterval),
+        ] where value < 1 {
+            throw ValidationError("\(flag) must be at least 1")
+        }
+        guard maxMessageBytes < maxFrameSize else {
+            throw ValidationError(
+                "--max-message-bytes must be smaller than --max-frame-size, which also holds the JSON around the text")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "wschat-server")
+        let server = ChatServer(configuration: try makeConfiguration(), logger: logger)
+        let group = server.makeServiceGroup { port in
+            logger.notice("wschat-server listening", metadata: ["url": "ws://\(host):\(port)/ws"])
+        }
+        try await group.run()
+    }
+
+    func makeConfiguration() throws -> ChatServerConfiguration {
+        var configuration = ChatServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.serverName = name
+        configuration.motd = motd
+        configuration.password = try passwordFile.map(Self.readPassword)
+        configuration.maxUsers = maxUsers
+        configuration.maxConnections = maxConnections
+        configuration.maxConnectionsPerAddress = maxConnectionsPerAddress
+        configuration.maxMessageBytes = maxMessageBytes
+        configuration.rate = rate
+        configuration.burst = burst
+        configuration.floodTolerance = floodTolerance
+        configuration.maxFrameSize = maxFrameSize
+        configuration.maxDecompressedSize = maxDecompressedSize
+        configuration.sendQueueLimit = sendQueue
+        configuration.handshakeTimeout = .seconds(handshakeTimeout)
+        configuration.pingInterval = .seconds(pingInterval)
+        configuration.allowedOrigins = allowOrigin
+        configuration.echoEndpoint = echo
+        return configuration
+    }
+
+    static func readPassword(from path: String) throws -> String {
+        let contents: String
+        do {
+            contents = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read --password-file \(path): \(error.localizedDescription)")
+        }
+        let password = contents.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        guard !password.isEmpty else {
+            throw ValidationError("--password-file \(path) is empty: its first line is the password")
+        }
+        return password
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
