@@ -103,6 +103,9 @@ public enum ClientMessage: Equatable, Sendable {
         } catch let error as ProtocolError {
             throw error.answering(type)
         } catch {
+            if LoneSurrogateScan.containsLoneSurrogate(frame) {
+                throw ProtocolError(.badText, "the text contains a lone UTF-16 surrogate", ref: type)
+            }
             throw ProtocolError(.badRequest, "\(type): \(WireFormat.describe(error))", ref: type)
         }
         try decoded.checkCID()

@@ -82,7 +82,11 @@ public struct ChatServer: Sendable {
             admission: ConnectionAdmission(
                 maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress),
             headTimeout: .nanoseconds(Int64(configuration.handshakeTimeout.components.seconds * 1_000_000_000)),
-            onRefusal: { [metrics] in metrics.refusedConnections.increment() })
+            onRefusal: { [metrics, logger] status, explanation in
+                metrics.refusedConnections.increment()
+                logger.info(
+                    "refused a WebSocket upgrade", metadata: ["status": "\(status.code)", "why": "\(explanation)"])
+            })
         let chat = ChatEndpoint(hub: hub, configuration: configuration, metrics: metrics)
         return HTTPServerBuilder { responder in
             GatedUpgradeChannel(

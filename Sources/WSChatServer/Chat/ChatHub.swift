@@ -22,6 +22,7 @@ actor ChatHub {
     var sessions: [ConnectionID: Session] = [:]
     var nickOwners: [String: ConnectionID] = [:]
     var rooms: [String: Room] = [:]
+    private var shuttingDown = false
     private var drained: [CheckedContinuation<Void, Never>] = []
 
     init(configuration: ChatServerConfiguration, store: any HistoryStore, metrics: ServerMetrics, logger: Logger) {
@@ -36,6 +37,8 @@ actor ChatHub {
     func connect(_ id: ConnectionID, outbox: Outbox) {
         sessions[id] = Session(outbox: outbox)
         metrics.openConnections.record(sessions.count)
+        // A connection whose upgrade finished while the server was stopping.
+        if shuttingDown { outbox.close(.goingAway, reason: "server shutting down") }
     }
 
     /// Forgets a connection; its rooms see it quit with `reason` unless it already quit.
@@ -58,6 +61,7 @@ actor ChatHub {
 
     /// Closes every connection with 1001 and waits (at most `timeout`) until they are gone.
     func shutdown(timeout: Duration) async {
+        shuttingDown = true
         for session in sessions.values {
             session.outbox.close(.goingAway, reason: "server shutting down")
         }

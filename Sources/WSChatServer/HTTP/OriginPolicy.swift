@@ -1,8 +1,11 @@
 /// Decides whether a browser page from another site may open a WebSocket here.
 ///
-/// A request without `Origin` comes from a program, not a page, and is allowed. A page may
-/// connect when it was served by this server (its origin names the `Host` it asks) or when
-/// its origin is on the configured list (`*` allows any).
+/// The check exists to stop web pages of other sites from using a visitor's browser to chat
+/// here, so only origins a browser sends for a page are judged: `http(s)://…` and `null`. A
+/// request without `Origin`, or with another scheme (WebSocket libraries send `ws://host`),
+/// comes from a program, which could claim any origin anyway, and is allowed. A page may
+/// connect when it was served by this server (its origin names the `Host` it asks) or when its
+/// origin is on the configured list (`*` allows any).
 public struct OriginPolicy: Sendable {
     public let allowed: Set<String>
 
@@ -14,8 +17,10 @@ public struct OriginPolicy: Sendable {
         guard let origin else { return true }
         let normalised = Self.normalise(origin)
         if allowed.contains("*") || allowed.contains(normalised) { return true }
+        let scheme = Self.scheme(of: normalised)
+        guard normalised == "null" || scheme == "http" || scheme == "https" else { return true }
         guard let host, let authority = Self.authority(ofOrigin: normalised) else { return false }
-        return authority == Self.stripDefaultPort(host.lowercased(), scheme: Self.scheme(of: normalised))
+        return authority == Self.stripDefaultPort(host.lowercased(), scheme: scheme)
     }
 
     /// `scheme://host[:port]`, lower-cased, without a default port or a trailing slash.

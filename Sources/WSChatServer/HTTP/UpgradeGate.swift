@@ -17,7 +17,8 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
         let origins: OriginPolicy
         let admission: ConnectionAdmission
         let headTimeout: TimeAmount
-        let onRefusal: @Sendable () -> Void
+        /// Told each refusal's status and explanation (for the log and metrics).
+        let onRefusal: @Sendable (HTTPResponseStatus, String) -> Void
     }
 
     private enum State {
@@ -100,7 +101,7 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func refuse(context: ChannelHandlerContext, head: HTTPRequestHead, _ refusal: Refusal) {
-        rules.onRefusal()
+        rules.onRefusal(refusal.status, refusal.explanation)
         let body = context.channel.allocator.buffer(string: refusal.explanation + "\n")
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")

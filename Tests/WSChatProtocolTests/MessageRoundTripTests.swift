@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+@testable import WSChatProtocol
+
+@Suite("Every message type survives encoding and decoding")
+struct MessageRoundTripTests {
+    static let clientMessages: [ClientMessage] = [
+        .hello(.init(nick: "alice", password: "s3cret", client: "wschat/1")),
+        .hello(.init(nick: "李雷")),
+        .join(.init(room: "general")),
+        .join(.init(room: "general", since: 41, epoch: "e1")),
+        .part(room: "general"),
+        .say(.init(room: "general", text: "hello 👋🏽\nsecond line", cid: "c-1")),
+        .say(.init(room: "general", text: "waves", cid: "c-2", action: true)),
+        .dm(.init(to: "bob", text: "psst", cid: "c-3")),
+        .nick("alice2"),
+        .topic(room: "general", topic: "今日の話題"),
+        .topic(room: "general", topic: ""),
+        .list,
+        .who(room: "general"),
+        .ping(.object(["sent": .number(12.5), "tags": .array([.string("a"), .bool(true), .null])])),
+        .ping(.null),
+        .quit(reason: "lunch"),
+        .quit(reason: nil),
+    ]
+
+    @Test("client message round trip", arguments: clientMessages)
+    func clientMessageRoundTrip(_ message: ClientMessage) throws {
+        let frame = message.encoded()
+        #expect(try ClientMessage.decode(frame) == message)
+        let object = try JSONSerialization.jsonObject(with: Data(frame.utf8)) as? [String: Any]
+        #expect(object?["type"] as? String == message.type)
+    }
+
+    static let message = ChatMessage(
+        room: "general", id: 7, ts: 1_700_000_000_123, from: "alice", text: "hi", cid: "c-7")
+
+    static let serverMessages: [ServerMessage] = [
+        .welcome(.init(nick: "alice", session: "s-1", server: "wschat-server", motd: "be kind", limits: Limits())),
+        .welcome(.init(nick: "alice", session: "s-1", server: "wschat-server", limits: Limits(rate: 0.5))),
+        .joined(
+            .init(room: "general", epoch: "e", topic: "", members: ["alice", "bob"], history: [message], more: true)),
+        .joined(.init(room: "general", epoch: "e", topic: "t", members: [], history: [], more: false, reset: true)),
+        .parted(room: "general"),
+        .message(message),
+        .message(ChatMessage(room: "r", id: 1, ts: 2, from: "a", text: "dances", cid: "c", action: true)),
+        .dm(DirectMessage(id: 3, ts: 4, from: "alice", to: "bob", text: "psst", cid: "c-9")),
+        .presence(.init(room: "general", nick: "bob", event: .join)),
+        .presence(.init(room: "general", nick: "bob", event: .quit, reason: "connection lost")),
+        .nick(old: "alice", new: "alicia"),
+        .topic(.init(room: "general", topic: "new topic", by: "alice")),
+        .rooms([.init(room: "general", members: 2, topic: "t"), .init(room: "random", members: 1, topic: "")]),
+        .members(room: "general", members: ["alice", "bob"]),
+        .pong(.string("x")),
+        .pong(.null),
+        .error(ProtocolError(.notJoined, "join first", ref: "c-1")),
+        .error(ProtocolError(.badRequest, "no type")),
+    ]
+
+    @Test("server message round trip", arguments: serverMessages)
+    func serverMessageRoundTrip(_ message: ServerMessage) throws {
+        let frame = message.encoded()
+        #expect(try ServerMessage.decode(frame) == message)
+        let object = try JSONSerialization.jsonObject(with: Data(frame.utf8)) as? [String: Any]
+        #expect(object?["type"] as? String == message.type)
+    }
+
+    @Test func optionalFieldsAreLeftOutWhenAbsent() throws {
+        let frame = ServerMessage.message(Self.message).encoded()
+        #expect(!frame.contains("action"))
+        let joined = ServerMessage.joined(
+            .init(room: "r", epoch: "e", topic: "", members: [], history: [], more: false)
+        ).encoded()
+        #expect(!joined.contains("reset"))
+        #expect(joined.contains("\"more\":false"))
+    }
+
+    @Test func pongEchoesNullWhenPingHadNoT() throws {
+        #expect(try ClientMessage.decode(#"{"type":"ping"}"#) == .ping(.null))
+        #expect(ServerMessage.pong(.null).encoded().contains(#""t":null"#))
+    }
+
+    @Test func unknownFieldsAreIgnoredForForwardCompatibility() throws {
+        let frame = #"{"type":"say","room":"r","text":"hi","cid":"c","future":{"x":1}}"#
+        #expect(try ClientMessage.decode(frame) == .say(.init(room: "r", text: "hi", cid: "c")))
+    }
+
+    @Test func unknownServerTypesAreReportedNotMisread() {
+        #expect(throws: UnknownServerMessage(type: "reaction")) {
+            try ServerMessage.decode(#"{"type":"reaction","emoji":"👍"}"#)
+        }
+    }
+}
+
+@Suite("Malformed frames get the error code the protocol names")
+struct DecodingErrorTests {
+    static let cases: [(frame: String, code: ErrorCode, ref: String?)] = [
+        ("not json", .badRequest, nil),
+        ("[1,2]", .badRequest, nil),
+        (#"{"room":"general"}"#, .badRequest, nil),
+        (#"{"type":42}"#, .badRequest, nil),
+        (#"{"type":"dance"}"#, .unknownType, "dance"),
+        (#"{"type":"join"}"#, .badRequest, "join"),
+        (#"{"type":"join","room":7}"#, .badRequest, "join"),
+        (#"{"type":"join","room":"r","since":"yesterday"}"#, .badRequest, "join"),
+        (#"{"type":"say","room":"r","text":"hi"}"#, .badRequest, "say"),
+        (#"{"type":"say","room":"r","text":"hi","cid":""}"#, .badRequest, "say"),
+        (#"{"type":"dm","to":"b","text":"hi","cid":"\#(String(repeating: "x", count: 65))"}"#, .badRequest, "dm"),
+        (#"{"type":"say","room":"r","text":"\ud800","cid":"c"}"#, .badText, "say"),
+        (#"{"type":"say","room":"r","text":"a\udc00b","cid":"c"}"#, .badText, "say"),
+        (#"{"type":"say","room":"r","text":"\ud83d","cid":"c"}"#, .badText, "say"),
+    ]
+
+    @Test("decoding errors", arguments: cases)
+    func decodingError(_ example: (frame: String, code: ErrorCode, ref: String?)) {
+        do {
+            _ = try ClientMessage.decode(example.frame)
+            Issue.record("\(example.frame) decoded without an error")
+        } catch {
+            #expect(error.code == example.code, "\(example.frame): \(error.message)")
+            #expect(error.ref == example.ref)
+            #expect(!error.message.isEmpty)
+        }
+    }
+
+    @Test func aProperSurrogatePairIsText() throws {
+        let decoded = try ClientMessage.decode(#"{"type":"say","room":"r","text":"\ud83d\ude00 \\ud800","cid":"c"}"#)
+        #expect(decoded == .say(.init(room: "r", text: "😀 \\ud800", cid: "c")))
+    }
+}

@@ -1,0 +1,94 @@
+import Testing
+
+@testable import WSChatProtocol
+
+@Suite("Nick rules")
+struct NickRuleTests {
+    @Test(arguments: ["alice", "Bob_42", "李雷", "さくら", "[away]{x}|y-z", "Ünïcödé", String(repeating: "n", count: 32)])
+    func validNicks(_ raw: String) throws {
+        #expect(try Nick(validating: raw).name == raw)
+    }
+
+    @Test(arguments: [
+        "", "has space", "tab\there", "emoji🎉", "semi;colon", "at@sign", String(repeating: "n", count: 33), "#hash",
+    ])
+    func invalidNicksAreBadNick(_ raw: String) {
+        #expect(errorCode { _ = try Nick(validating: raw) } == .badNick)
+    }
+
+    @Test func nicksAreNFCNormalised() throws {
+        let decomposed = "Zoe\u{0301}"  // e + combining acute
+        let nick = try Nick(validating: decomposed)
+        #expect(nick.name == "Zo\u{00E9}")
+        #expect(nick.name.unicodeScalars.count == 3)
+    }
+
+    @Test func nicksCompareByCaseFolding() throws {
+        #expect(try Nick(validating: "Alice") == Nick(validating: "aLICE"))
+        #expect(try Nick(validating: "STRASSE") == Nick(validating: "straße"))
+        #expect(try Nick(validating: "ΣΊΣΥΦΟΣ") == Nick(validating: "σίσυφος"))
+        #expect(try Nick(validating: "alice") != Nick(validating: "alice_"))
+    }
+
+    @Test func lengthCountsCharactersNotBytes() throws {
+        #expect(try Nick(validating: String(repeating: "猫", count: 32)).name.count == 32)
+    }
+}
+
+@Suite("Room name rules")
+struct RoomRuleTests {
+    @Test func leadingHashIsDropped() throws {
+        #expect(try RoomName(validating: "#general").name == "general")
+    }
+
+    @Test(arguments: ["general", "off-topic", "中文", "日本語_チャット", String(repeating: "r", count: 64)])
+    func validRooms(_ raw: String) throws {
+        #expect(try RoomName(validating: raw).name == raw)
+    }
+
+    @Test(arguments: ["", "#", "two words", "a|b", "a[b]", String(repeating: "r", count: 65), "##double"])
+    func invalidRoomsAreBadRoom(_ raw: String) {
+        #expect(errorCode { _ = try RoomName(validating: raw) } == .badRoom)
+    }
+
+    @Test func roomsCompareByCaseFolding() throws {
+        #expect(try RoomName(validating: "#General") == RoomName(validating: "general"))
+    }
+}
+
+@Suite("Text rules")
+struct TextRuleTests {
+    @Test(arguments: ["hi", "line one\nline two", "col\tumn", "漢字とかな 🧑‍🤝‍🧑 🇯🇵 ❤️", "e\u{0301}"])
+    func acceptedText(_ text: String) throws {
+        try TextRules.validateMessage(text, maxBytes: 4096)
+    }
+
+    @Test(arguments: ["", "bell\u{07}", "esc\u{1B}[31m", "nul\u{0}", "del\u{7F}", "c1\u{9B}", "cr\r"])
+    func controlCharactersAndEmptyTextAreBadText(_ text: String) {
+        #expect(errorCode { try TextRules.validateMessage(text, maxBytes: 4096) } == .badText)
+    }
+
+    @Test func sizeIsMeasuredInUTF8Bytes() throws {
+        try TextRules.validateMessage(String(repeating: "é", count: 2048), maxBytes: 4096)
+        #expect(
+            errorCode { try TextRules.validateMessage(String(repeating: "é", count: 2049), maxBytes: 4096) }
+                == .tooLarge)
+    }
+
+    @Test func topicsMayBeEmptyButNotLong() throws {
+        try TextRules.validateTopic("")
+        try TextRules.validateTopic(String(repeating: "t", count: 512))
+        #expect(errorCode { try TextRules.validateTopic(String(repeating: "t", count: 513)) } == .tooLarge)
+        #expect(errorCode { try TextRules.validateTopic("\u{1B}]0;pwned\u{07}") } == .badText)
+    }
+}
+
+/// The code of the protocol error `body` throws, or nil when it accepts its input.
+func errorCode(_ body: () throws -> Void) -> ErrorCode? {
+    do {
+        try body()
+        return nil
+    } catch {
+        return (error as? ProtocolError)?.code
+    }
+}

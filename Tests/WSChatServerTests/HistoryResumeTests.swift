@@ -1,0 +1,101 @@
+import Testing
+import WSChatProtocol
+
+@Suite("History and resume", .timeLimit(.minutes(1)))
+struct HistoryResumeTests {
+    @Test func joinWithSinceReturnsExactlyTheMissedMessagesInOrder() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.user("alice")
+        let bob = try await server.user("bob")
+        try await alice.join("general")
+        let joined = try await bob.join("general")
+        _ = try await alice.next()
+        for n in 1...3 { try await alice.say("before \(n)", in: "general") }
+        for _ in 1...3 { _ = try await bob.next() }
+
+        try await bob.close()
+        _ = try await alice.next()  // bob's quit
+        var missed: [ChatMessage] = []
+        for n in 1...5 { missed.append(try await alice.say("while away \(n)", in: "general")) }
+
+        let back = try await server.user("bob")
+        let resumed = try await back.join("general", since: 3, epoch: joined.epoch)
+        #expect(resumed.history == missed)
+        #expect(!resumed.more && resumed.reset == nil)
+        #expect(resumed.epoch == joined.epoch)
+        try await server.stop()
+    }
+
+    @Test func joinWithoutSinceGetsTheLast50() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.user("alice")
+        try await alice.join("general")
+        for n in 1...60 { try await alice.say("m\(n)", in: "general") }
+        let bob = try await server.user("bob")
+        let joined = try await bob.join("general")
+        #expect(joined.history.map(\.id) == Array(11...60))
+        #expect(joined.more, "older messages were left out")
+        try await server.stop()
+    }
+
+    @Test func longAbsencesArePagedWithMoreAndNoLiveMessagesSlipIntoTheGap() async throws {
+        let server = try await TestServer.start { $0.historyPage = 4 }
+        let alice = try await server.user("alice")
+        let epoch = try await alice.join("general").epoch
+        for n in 1...10 { try await alice.say("m\(n)", in: "general") }
+
+        let bob = try await server.user("bob")
+        let page1 = try await bob.join("general", since: 0, epoch: epoch)
+        #expect(page1.history.map(\.id) == [1, 2, 3, 4] && page1.more)
+        _ = try await alice.next()  // presence
+        try await alice.say("m11", in: "general")
+        try await bob.expectSilence()
+
+        let page2 = try await bob.join("general", since: 4, epoch: epoch)
+        #expect(page2.history.map(\.id) == [5, 6, 7, 8] && page2.more)
+        let page3 = try await bob.join("general", since: 8, epoch: epoch)
+        #expect(page3.history.map(\.id) == [9, 10, 11] && !page3.more)
+
+        try await alice.say("m12", in: "general")
+        guard case .message(let live) = try await bob.next() else { throw TestFailure("expected a live message") }
+        #expect(live.id == 12, "live delivery resumes once caught up")
+        try await server.stop()
+    }
+
+    @Test func anUnknownEpochGetsTheLast50WithReset() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.user("alice")
+        try await alice.join("general")
+        for n in 1...3 { try await alice.say("m\(n)", in: "general") }
+        let bob = try await server.user("bob")
+        let joined = try await bob.join("general", since: 2, epoch: "an-epoch-from-a-previous-life")
+        #expect(joined.reset == true)
+        #expect(joined.history.map(\.id) == [1, 2, 3])
+        try await server.stop()
+    }
+
+    @Test func sinceWithoutEpochIsTreatedAsTheCurrentEpoch() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.user("alice")
+        try await alice.join("general")
+        for n in 1...3 { try await alice.say("m\(n)", in: "general") }
+        let bob = try await server.user("bob")
+        let joined = try await bob.join("general", since: 1)
+        #expect(joined.history.map(\.id) == [2, 3])
+        #expect(joined.reset == nil)
+        try await server.stop()
+    }
+
+    @Test func aRestartedMemoryServerHasANewEpoch() async throws {
+        let first = try await TestServer.start()
+        let alice = try await first.user("alice")
+        let before = try await alice.join("general").epoch
+        try await first.stop()
+        let second = try await TestServer.start()
+        let again = try await second.user("alice")
+        let after = try await again.join("general", since: 5, epoch: before)
+        #expect(after.epoch != before)
+        #expect(after.reset == true)
+        try await second.stop()
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import WSChatProtocol
+
+@Suite("Starting, serving HTTP and shutting down", .timeLimit(.minutes(1)))
+struct LifecycleTests {
+    @Test func healthMetricsAndThePageShareThePort() async throws {
+        let server = try await TestServer.start { $0.serverName = "Test <Server>" }
+        let health = try await server.get("/healthz")
+        #expect(health.status == 200 && health.body == "ok")
+
+        let alice = try await server.user("alice")
+        try await alice.join("general")
+        try await alice.say("hi", in: "general")
+        let metrics = try await server.get("/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.head.lowercased().contains("content-type: text/plain; version=0.0.4"))
+        for line in [
+            "wschat_open_connections 1", "wschat_users 1", "wschat_rooms 1", "wschat_chat_messages_total 1",
+            "wschat_slow_consumers_dropped_total 0",
+        ] {
+            #expect(metrics.body.contains(line), "metrics lack \(line)")
+        }
+        #expect(metrics.body.contains("wschat_frames_in_total 3"))
+        #expect(metrics.body.contains("wschat_frames_out_total 3"))
+
+        let page = try await server.get("/")
+        #expect(page.status == 200)
+        #expect(page.body.contains("<h1>Test &lt;Server&gt;</h1>"))
+        #expect(page.body.contains("ws://127.0.0.1:\(server.port)/ws"))
+
+        let plain = try await server.get("/ws")
+        #expect(plain.status == 426)
+        try await server.stop()
+    }
+
+    @Test func theSubprotocolIsSelectedWhenOfferedAndOptionalOtherwise() async throws {
+        let server = try await TestServer.start()
+        let offered = try await RawConnection.request(
+            port: server.port,
+            RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Sec-WebSocket-Protocol: other, wschat.v1"]))
+        #expect(offered.status == 101)
+        #expect(offered.head.lowercased().contains("sec-websocket-protocol: wschat.v1"))
+        let none = try await server.connect(subprotocol: nil)
+        try await none.hello("script")
+        try await server.stop()
+    }
+
+    @Test func gracefulShutdownClosesEveryClientWith1001() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.user("alice")
+        try await alice.join("general")
+        let unnamed = try await server.connect()
+        let start = ContinuousClock.now
+        try await server.stop()
+        #expect(try await alice.closed().code == 1001)
+        #expect(try await unnamed.closed().code == 1001)
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func sigtermStopsTheServerProcessWithin2Seconds() async throws {
+        let process = try ServerProcess.launch(arguments: ["--host", "127.0.0.1", "--port", "0"])
+        let port = try await process.port()
+        let client = try await TestClient.connect(
+            url: "ws://127.0.0.1:\(port)/ws", subprotocol: "wschat.v1", compression: false, reading: true)
+        try await client.hello("alice")
+        let start = ContinuousClock.now
+        process.signal(SIGTERM)
+        let close = try await client.closed()
+        #expect(close.code == 1001)
+        let status = try await process.waitForExit(timeout: .seconds(5))
+        #expect(status == 0)
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func badFlagsAreExplainedOnStderr() async throws {
+        let process = try ServerProcess.launch(arguments: ["--port", "99999"])
+        let status = try await process.waitForExit(timeout: .seconds(10))
+        #expect(status != 0)
+        #expect(process.standardError.contains("--port must be between 0 and 65535"))
+
+        let missing = try ServerProcess.launch(arguments: ["--password-file", "/nonexistent/password"])
+        #expect(try await missing.waitForExit(timeout: .seconds(10)) != 0)
+        #expect(missing.standardError.contains("cannot read --password-file /nonexistent/password"))
+    }
+
+    @Test func thePasswordFileIsHonoured() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-password-\(UUID().uuidString)")
+        try "swordfish\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = try ServerProcess.launch(arguments: [
+            "--host", "127.0.0.1", "--port", "0", "--password-file", file.path,
+        ])
+        let port = try await process.port()
+        let client = try await TestClient.connect(
+            url: "ws://127.0.0.1:\(port)/ws", subprotocol: nil, compression: false, reading: true)
+        try await client.hello("alice", password: "swordfish")
+        process.signal(SIGTERM)
+        _ = try await process.waitForExit(timeout: .seconds(5))
+    }
+}

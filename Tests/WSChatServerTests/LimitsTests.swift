@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import WSChatProtocol
+
+@Suite("Limits that protect the server", .timeLimit(.minutes(2)))
+struct LimitsTests {
+    @Test func aFrameOverTheSizeLimitCloses1009() async throws {
+        let server = try await TestServer.start { $0.maxFrameSize = 8 * 1024 }
+        let client = try await server.user("alice")
+        let huge = ClientMessage.say(.init(room: "general", text: String(repeating: "x", count: 9000), cid: "big"))
+        try await client.send(huge)
+        #expect(try await client.closed().code == 1009)
+        try await server.stop()
+    }
+
+    @Test func aBinaryFrameCloses1003() async throws {
+        let server = try await TestServer.start()
+        let client = try await server.user("alice")
+        try await client.sendBinary([0xde, 0xad, 0xbe, 0xef])
+        #expect(try await client.closed().code == 1003)
+        try await server.stop()
+    }
+
+    @Test func aClientThatNeverSaysHelloIsClosed() async throws {
+        let server = try await TestServer.start { $0.handshakeTimeout = .seconds(1) }
+        let silent = try await server.connect()
+        let close = try await silent.closed(timeout: .seconds(10))
+        #expect(close.code == 1008)
+        try await server.stop()
+    }
+
+    @Test func aConnectionThatNeverFinishesTheUpgradeIsClosed() async throws {
+        let server = try await TestServer.start { $0.handshakeTimeout = .seconds(1) }
+        let elapsed = try await RawConnection.timeUntilServerCloses(
+            port: server.port, sending: "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n", limit: .seconds(10))
+        #expect(elapsed < .seconds(5))
+        let silentElapsed = try await RawConnection.timeUntilServerCloses(port: server.port, limit: .seconds(10))
+        #expect(silentElapsed < .seconds(5))
+        try await server.stop()
+    }
+
+    @Test func aForeignOriginIsRefusedWith403() async throws {
+        let server = try await TestServer.start { $0.allowedOrigins = ["https://friend.example"] }
+        let foreign = try await RawConnection.request(
+            port: server.port,
+            RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Origin: https://evil.example"]))
+        #expect(foreign.status == 403)
+        #expect(foreign.body.contains("evil.example"))
+        let own = try await RawConnection.request(
+            port: server.port,
+            RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Origin: http://127.0.0.1:\(server.port)"]),
+            timeout: .seconds(1)
+        ).status
+        #expect(own == 101)
+        let friend = try await RawConnection.request(
+            port: server.port,
+            RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Origin: https://friend.example"]),
+            timeout: .seconds(1)
+        ).status
+        #expect(friend == 101)
+        try await server.stop()
+    }
+
+    @Test func tooManyConnectionsAreRefusedWith503() async throws {
+        let server = try await TestServer.start { $0.maxConnectionsPerAddress = 2 }
+        let first = try await server.connect()
+        let second = try await server.connect()
+        let refused = try await RawConnection.request(
+            port: server.port, RawConnection.upgradeRequest(port: server.port))
+        #expect(refused.status == 503)
+        try await first.close()
+        _ = try await first.closed()
+        try await Task.sleep(for: .milliseconds(200))
+        let third = try await server.connect()
+        try await third.hello("carol")
+        _ = second
+        try await server.stop()
+
+        let capped = try await TestServer.start { $0.maxConnections = 1 }
+        let only = try await capped.connect()
+        let over = try await RawConnection.request(port: capped.port, RawConnection.upgradeRequest(port: capped.port))
+        #expect(over.status == 503)
+        _ = only
+        let metrics = try await capped.get("/metrics").body
+        #expect(metrics.contains("wschat_refused_connections_total 1"))
+        try await capped.stop()
+    }
+
+    @Test func aClientThatStopsReadingIsDroppedWhileTheOthersKeepUp() async throws {
+        let server = try await TestServer.start { $0.sendQueueLimit = 64 }
+        let sender = try await server.user("sender")
+        let reader = try await server.user("reader")
+        try await sender.join("firehose")
+        try await reader.join("firehose")
+        let quiet = try await server.connect(reading: false)
+        try await quiet.send(.hello(.init(nick: "quiet")))
+        try await quiet.send(.join(.init(room: "firehose")))
+        _ = try await sender.next { if case .presence(let p) = $0, p.nick == "quiet" { p } else { nil } }
+        _ = try await reader.next { if case .presence(let p) = $0, p.nick == "quiet" { p } else { nil } }
+
+        // Enough bytes to fill the kernel's socket buffers towards the stalled client and then its
+        // queue, sent in batches that the two reading clients keep up with.
+        let batches = 30
+        let batch = 200
+        let text = String(repeating: "x", count: 3900)
+        var received = 0
+        var sawQuietLeave = false
+        for b in 0..<batches {
+            for n in 1...batch {
+                try await sender.send(.say(.init(room: "firehose", text: text, cid: "m\(b)-\(n)")))
+            }
+            while received < (b + 1) * batch {
+                switch try await reader.next(timeout: .seconds(30)) {
+                case .message(let message):
+                    received += 1
+                    #expect(message.id == Int64(received))
+                case .presence(let presence) where presence.nick == "quiet" && presence.event == .quit:
+                    sawQuietLeave = true
+                default: break
+                }
+            }
+            _ = try await sender.next(timeout: .seconds(30)) { message -> ChatMessage? in
+                if case .message(let m) = message, m.cid == "m\(b)-\(batch)" { m } else { nil }
+            }
+        }
+        #expect(received == batches * batch)
+        #expect(sawQuietLeave, "the stalled reader was dropped and its room told")
+        let metrics = try await server.get("/metrics").body
+        #expect(metrics.contains("wschat_slow_consumers_dropped_total 1"))
+        try await server.stop()
+    }
+
+    @Test func aVanishedClientIsDroppedByTheServersPing() async throws {
+        let server = try await TestServer.start { $0.pingInterval = .seconds(2) }
+        let alice = try await server.user("alice")
+        try await alice.join("general")
+        let ghost = try await server.connect(reading: false)
+        try await ghost.send(.hello(.init(nick: "ghost")))
+        try await ghost.send(.join(.init(room: "general")))
+        _ = try await alice.next { if case .presence(let p) = $0, p.event == .join { p } else { nil } }
+        let start = ContinuousClock.now
+        let left = try await alice.next(timeout: .seconds(20)) { message -> ServerMessage.Presence? in
+            if case .presence(let p) = message, p.nick == "ghost", p.event == .quit { p } else { nil }
+        }
+        #expect(left.reason == "connection lost")
+        #expect(ContinuousClock.now - start < .seconds(15), "two ping periods, with room for a loaded machine")
+        try await server.stop()
+    }
+}
