@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs every wschat test: the Swift test suites (unit and real-socket integration), the
+# interoperability test with Python's `websockets`, and the Autobahn conformance suite
+# against the server's /echo endpoint. Installs what a fresh Debian machine lacks first.
+# Exits non-zero, loudly, if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+fail() { printf '\n\033[1;31mFAILED: %s\033[0m\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+step "System packages"
+missing=()
+for package in libncursesw5-dev pkg-config python3-venv; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    echo "all present"
+fi
+
+step "Python tools (virtualenv in .build/venv)"
+venv=.build/venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check "kosoku==0.1.0" "websockets==17.4" "pytest>=8"
+
+step "Build (debug, with tests)"
+swift build --build-tests
+
+step "Swift tests"
+swift test --skip-build
+
+step "Interoperability: two Python websockets clients"
+WSCHAT_SERVER_BIN=.build/debug/wschat-server "$venv/bin/python" -m pytest -q Tests/interop
+
+step "Autobahn TestSuite (kosoku) against /echo, release build"
+swift build -c release --product wschat-server
+report=.build/autobahn
+rm -rf "$report" && mkdir -p "$report"
+# The same WebSocket stack as /ws, with limits raised to the suite's 16 MiB messages.
+.build/release/wschat-server --host 127.0.0.1 --port 0 --echo --rate 0 \
+    --max-frame-size 16777216 --max-decompressed-size 16777216 --log-level notice \
+    2> "$report/server.log" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+url=""
+for _ in $(seq 1 100); do
+    url=$(grep -oE 'ws://127\.0\.0\.1:[0-9]+' "$report/server.log" | head -n 1 || true)
+    [ -n "$url" ] && break
+    sleep 0.1
+done
+[ -n "$url" ] || fail "wschat-server did not start: $(cat "$report/server.log")"
+kosoku_status=0
+timeout 1800 "$venv/bin/kosoku" -p 2 -o "$report" "$url/echo" > "$report/kosoku.log" 2>&1 || kosoku_status=$?
+kill "$server_pid" && wait "$server_pid" || true
+trap - EXIT
+"$venv/bin/python" - "$report/index.json" <<'PY' || fail "Autobahn: see .build/autobahn/index.html"
+import collections, json, sys
+agents = json.load(open(sys.argv[1]))
+cases = next(iter(agents.values()))
+counts = collections.Counter(case["behavior"] for case in cases.values())
+accepted = {"OK", "NON-STRICT", "INFORMATIONAL"}
+bad = sorted((cid for cid, case in cases.items() if case["behavior"] not in accepted),
+             key=lambda c: [int(p) for p in c.split(".")])
+print("Autobahn summary by behavior:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+for cid in bad:
+    print(f"  {cid}: {cases[cid]['behavior']} (close: {cases[cid]['behaviorClose']})")
+print(f"autobahn: {len(cases) - len(bad)} passed, {len(bad)} failed")
+sys.exit(1 if bad or len(cases) != 517 else 0)
+PY
+[ "$kosoku_status" = 0 ] || fail "kosoku exited with $kosoku_status (see $report/kosoku.log)"
+
+step "All tests passed"
