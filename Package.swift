@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "wschat-server", targets: ["wschat-server"]),
         .library(name: "WSChatProtocol", targets: ["WSChatProtocol"]),
         .library(name: "WSChatServer", targets: ["WSChatServer"]),
+        .library(name: "WSChatClient", targets: ["WSChatClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The wire protocol: message model, validation rules, error and close codes. No I/O.
@@ -48,6 +50,21 @@ let package = Package(
             ]
         ),
 
+        // The client engine: connection, reconnect, keepalive, outbox and resume. No UI.
+        .target(
+            name: "WSChatClient",
+            dependencies: [
+                "WSChatProtocol",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "WSCompression", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+
         // ncursesw, with the wide-character API switched on and its macros wrapped for Swift.
         .systemLibrary(
             name: "CNcursesw",
@@ -66,7 +83,10 @@ let package = Package(
         .executableTarget(
             name: "wschat",
             dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser")
+                "WSChatClient",
+                "WSChatProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

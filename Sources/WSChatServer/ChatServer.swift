@@ -77,7 +77,8 @@ public struct ChatServer: Sendable {
             // context takeover shrinks to about 30%, yet all fall under the default 256-byte
             // threshold. README "Compression" has the measurement.
             extensions: [
-                .perMessageDeflate(maxDecompressedFrameSize: configuration.maxDecompressedSize, minFrameSizeToCompress: 0)
+                .perMessageDeflate(
+                    maxDecompressedFrameSize: configuration.maxDecompressedSize, minFrameSizeToCompress: 0)
             ],
             autoPing: .enabled(timePeriod: configuration.pingInterval),
             closeTimeout: configuration.closeTimeout,

@@ -1,0 +1,104 @@
+import Foundation
+import WSChatProtocol
+
+extension EngineCore {
+    mutating func perform(_ command: UserCommand, at now: ContinuousClock.Instant) {
+        switch command {
+        case .join(let room):
+            guard let name = validRoom(room) else { return }
+            if rooms[name.key] == nil {
+                rooms[name.key] = RoomCursor(name: name.name)
+                roomOrder.append(name.key)
+            }
+            if isWelcomed, let cursor = rooms[name.key] { sendQueue.append(.join(cursor.join)) }
+        case .part(let room):
+            guard let name = validRoom(room) else { return }
+            rooms[name.key] = nil
+            roomOrder.removeAll { $0 == name.key }
+            if isWelcomed { sendQueue.append(.part(room: name.name)) }
+        case .say(let room, let text, let action):
+            let message = PendingMessage(cid: Self.newCID(), target: .room(room), text: text, action: action)
+            if let name = try? RoomName(validating: room), rooms[name.key] == nil {
+                actions.append(.emit(.failed(message, ProtocolError(.notJoined, "join #\(name.name) first"))))
+                return
+            }
+            enqueue(message)
+        case .directMessage(let to, let text):
+            enqueue(PendingMessage(cid: Self.newCID(), target: .nick(to), text: text))
+        case .nick(let new):
+            do {
+                _ = try Nick(validating: new)
+            } catch {
+                actions.append(.emit(.notice(error.message)))
+                return
+            }
+            desiredNick = new
+            if isWelcomed { sendQueue.append(.nick(new)) } else { nick = new }
+        case .topic(let room, let topic):
+            sendQueue.append(.topic(room: room, topic: topic))
+        case .list:
+            sendQueue.append(.list)
+        case .who(let room):
+            sendQueue.append(.who(room: room))
+        case .reconnect:
+            if transport != .none { actions.append(.disconnect) }
+            transport = .none
+            keepalive.stop()
+            lifecycle.resetAttempts()
+            connect(at: now)
+        case .quit(let reason):
+            quit(reason: reason, at: now)
+        case .quitWhenDelivered(let within):
+            deliveryDeadline = now + within
+        }
+    }
+
+    mutating func quitIfDelivered(at now: ContinuousClock.Instant) {
+        guard let deadline = deliveryDeadline, outbox.isEmpty || deadline <= now else { return }
+        deliveryDeadline = nil
+        for message in outbox.pending { actions.append(.emit(.undelivered(message))) }
+        quit(reason: nil, at: now)
+    }
+
+    mutating func quit(reason: String?, at now: ContinuousClock.Instant) {
+        if isWelcomed {
+            sendQueue.append(.quit(reason: reason))
+            // The server answers quit by closing; don't wait for ever if it does not.
+            quitDeadline = now + .seconds(2)
+        } else {
+            if transport != .none { actions.append(.disconnect) }
+            transport = .none
+            lifecycle.stop(reason: "quit")
+        }
+    }
+
+    /// Checks a typed message before it goes anywhere, queues it in the outbox and sends it
+    /// when connected (else after the next welcome).
+    mutating func enqueue(_ message: PendingMessage) {
+        do throws(ProtocolError) {
+            try TextRules.validateMessage(message.text, maxBytes: limits.maxMessageBytes)
+            if case .nick(let nick) = message.target {
+                do { _ = try Nick(validating: nick) } catch {
+                    throw ProtocolError(.noSuchNick, "\(nick) is not a valid nick")
+                }
+            }
+        } catch {
+            actions.append(.emit(.failed(message, error)))
+            return
+        }
+        outbox.add(message)
+        actions.append(.emit(.pending(message)))
+        if isWelcomed { sendQueue.append(message.clientMessage) }
+    }
+
+    mutating func validRoom(_ room: String) -> RoomName? {
+        do {
+            return try RoomName(validating: room)
+        } catch {
+            actions.append(.emit(.notice(error.message)))
+            return nil
+        }
+    }
+
+    static func newCID() -> String { UUID().uuidString.lowercased() }
+}

@@ -1,0 +1,34 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOSSL
+import WSClient
+import WSCompression
+
+/// How the client speaks WebSocket: one configuration for the engine and the conformance
+/// client, so that what Autobahn tests is what users run.
+public enum WebSocketTransport {
+    /// The subprotocol the client offers.
+    public static let subprotocol = "wschat.v1"
+
+    public static func configuration(maxMessageSize: Int, offerSubprotocol: Bool = true) -> WebSocketClientConfiguration
+    {
+        var headers = HTTPFields()
+        if offerSubprotocol { headers[.secWebSocketProtocol] = subprotocol }
+        return WebSocketClientConfiguration(
+            maxFrameSize: maxMessageSize,
+            additionalHeaders: headers,
+            extensions: [.perMessageDeflate(maxDecompressedFrameSize: maxMessageSize, minFrameSizeToCompress: 0)],
+            closeTimeout: .seconds(2),
+            // The engine runs its own keepalive (see Keepalive) and answers the server's pings.
+            autoPing: .disabled,
+            validateUTF8: true)
+    }
+
+    /// TLS for `wss://`: the system trust store, or no verification at all when `insecure`.
+    public static func tlsConfiguration(insecure: Bool) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if insecure { tls.certificateVerification = .none }
+        return tls
+    }
+}

@@ -1,0 +1,17 @@
+/// What a user (or a script) asks the engine to do.
+public enum UserCommand: Equatable, Sendable {
+    case join(room: String)
+    case part(room: String)
+    case say(room: String, text: String, action: Bool)
+    case directMessage(to: String, text: String)
+    case nick(String)
+    case topic(room: String, topic: String)
+    case list
+    case who(room: String)
+    /// Drop the connection and connect again now.
+    case reconnect
+    case quit(reason: String?)
+    /// Quit once every typed message is acknowledged, or at the latest after `within`;
+    /// what is still undelivered then is reported as `undelivered`.
+    case quitWhenDelivered(within: Duration)
+}
