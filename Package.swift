@@ -90,21 +90,48 @@ let package = Package(
             ]
         ),
 
+        // What the test suites share: servers, clients and processes to drive.
+        .target(
+            name: "WSChatTestSupport",
+            dependencies: [
+                "WSChatServer",
+                "WSChatProtocol",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "WSCompression", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/WSChatTestSupport"
+        ),
         .testTarget(
             name: "WSChatProtocolTests",
             dependencies: ["WSChatProtocol"]
+        ),
+        .testTarget(
+            name: "WSChatClientTests",
+            dependencies: [
+                "WSChatClient",
+                "WSChatProtocol",
+                "WSChatServer",
+                "WSChatTestSupport",
+                "wschat",
+                "wschat-server",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "WSChatServerTests",
             dependencies: [
                 "WSChatServer",
                 "WSChatProtocol",
+                "WSChatTestSupport",
                 "wschat-server",
-                .product(name: "WSClient", package: "swift-websocket"),
-                .product(name: "WSCompression", package: "swift-websocket"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ]

@@ -1,5 +1,6 @@
 import Testing
 import WSChatProtocol
+import WSChatTestSupport
 
 @Suite("A conversation between real clients", .timeLimit(.minutes(1)))
 struct ConversationTests {

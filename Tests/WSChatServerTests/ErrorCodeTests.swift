@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WSChatProtocol
+import WSChatTestSupport
 
 @Suite("Every error code is reached, and none closes the connection", .timeLimit(.minutes(1)))
 struct ErrorCodeTests {

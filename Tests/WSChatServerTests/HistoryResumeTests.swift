@@ -1,5 +1,6 @@
 import Testing
 import WSChatProtocol
+import WSChatTestSupport
 
 @Suite("History and resume", .timeLimit(.minutes(1)))
 struct HistoryResumeTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WSChatProtocol
+import WSChatTestSupport
 
 @Suite("Starting, serving HTTP and shutting down", .timeLimit(.minutes(1)))
 struct LifecycleTests {
@@ -59,7 +60,7 @@ struct LifecycleTests {
     }
 
     @Test func sigtermStopsTheServerProcessWithin2Seconds() async throws {
-        let process = try ServerProcess.launch(arguments: ["--host", "127.0.0.1", "--port", "0"])
+        let process = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", "0"])
         let port = try await process.port()
         let client = try await TestClient.connect(
             url: "ws://127.0.0.1:\(port)/ws", subprotocol: "wschat.v1", compression: false, reading: true)
@@ -74,12 +75,12 @@ struct LifecycleTests {
     }
 
     @Test func badFlagsAreExplainedOnStderr() async throws {
-        let process = try ServerProcess.launch(arguments: ["--port", "99999"])
+        let process = try ProductProcess.launch(arguments: ["--port", "99999"])
         let status = try await process.waitForExit(timeout: .seconds(10))
         #expect(status != 0)
         #expect(process.standardError.contains("--port must be between 0 and 65535"))
 
-        let missing = try ServerProcess.launch(arguments: ["--password-file", "/nonexistent/password"])
+        let missing = try ProductProcess.launch(arguments: ["--password-file", "/nonexistent/password"])
         #expect(try await missing.waitForExit(timeout: .seconds(10)) != 0)
         #expect(missing.standardError.contains("cannot read --password-file /nonexistent/password"))
     }
@@ -88,7 +89,7 @@ struct LifecycleTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-password-\(UUID().uuidString)")
         try "swordfish\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = try ServerProcess.launch(arguments: [
+        let process = try ProductProcess.launch(arguments: [
             "--host", "127.0.0.1", "--port", "0", "--password-file", file.path,
         ])
         let port = try await process.port()

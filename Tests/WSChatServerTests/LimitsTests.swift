@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WSChatProtocol
+import WSChatTestSupport
 
 @Suite("Limits that protect the server", .timeLimit(.minutes(2)))
 struct LimitsTests {

@@ -9,8 +9,8 @@ import WSCompression
 
 /// A WebSocket client built on swift-websocket, driven by a test: send frames, then read
 /// what the server sent, in order, with a generous timeout.
-final class TestClient: Sendable {
-    enum Event: Sendable {
+public final class TestClient: Sendable {
+    public enum Event: Sendable {
         case text(String)
         case closed(code: UInt16?, reason: String?)
     }
@@ -19,11 +19,11 @@ final class TestClient: Sendable {
     private let outbound: WebSocketOutboundWriter
     private let stopReading: @Sendable () -> Void
 
-    static let defaultTimeout: Duration = .seconds(10)
+    public static let defaultTimeout: Duration = .seconds(10)
 
     /// Connects; with `reading: false` the client never reads after the upgrade, like a
     /// stalled reader (it does not even answer pings).
-    static func connect(
+    public static func connect(
         url: String, subprotocol: String?, compression: Bool, reading: Bool
     ) async throws -> TestClient {
         var headers = HTTPFields()
@@ -75,26 +75,26 @@ final class TestClient: Sendable {
 
     // MARK: Sending
 
-    func send(_ message: ClientMessage) async throws {
+    public func send(_ message: ClientMessage) async throws {
         try await outbound.write(.text(message.encoded()))
     }
 
-    func sendText(_ text: String) async throws {
+    public func sendText(_ text: String) async throws {
         try await outbound.write(.text(text))
     }
 
-    func sendBinary(_ bytes: [UInt8]) async throws {
+    public func sendBinary(_ bytes: [UInt8]) async throws {
         try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
     }
 
-    func close(_ code: WebSocketErrorCode = .normalClosure) async throws {
+    public func close(_ code: WebSocketErrorCode = .normalClosure) async throws {
         try await outbound.close(code, reason: nil)
     }
 
     // MARK: Receiving
 
     /// The next frame from the server; fails the test if none comes or the socket closed.
-    func next(timeout: Duration = defaultTimeout) async throws -> ServerMessage {
+    public func next(timeout: Duration = defaultTimeout) async throws -> ServerMessage {
         switch await inbox.next(timeout: timeout) {
         case .text(let text): return try ServerMessage.decode(text)
         case .closed(let code, let reason):
@@ -105,7 +105,7 @@ final class TestClient: Sendable {
     }
 
     /// Skips frames until one matches; for steps where unrelated frames may interleave.
-    func next<T>(timeout: Duration = defaultTimeout, _ extract: (ServerMessage) -> T?) async throws -> T {
+    public func next<T>(timeout: Duration = defaultTimeout, _ extract: (ServerMessage) -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         while true {
             let message = try await next(timeout: max(.zero, deadline - .now))
@@ -114,7 +114,7 @@ final class TestClient: Sendable {
     }
 
     /// The server's close code and reason; frames before it are skipped.
-    func closed(timeout: Duration = defaultTimeout) async throws -> (code: UInt16?, reason: String?) {
+    public func closed(timeout: Duration = defaultTimeout) async throws -> (code: UInt16?, reason: String?) {
         let deadline = ContinuousClock.now + timeout
         while true {
             switch await inbox.next(timeout: max(.zero, deadline - .now)) {
@@ -126,7 +126,7 @@ final class TestClient: Sendable {
     }
 
     /// Asserts that nothing arrives for `quiet`.
-    func expectSilence(for quiet: Duration = .milliseconds(300)) async throws {
+    public func expectSilence(for quiet: Duration = .milliseconds(300)) async throws {
         if let event = await inbox.next(timeout: quiet) {
             throw TestFailure("expected no frame, got \(event)")
         }
@@ -135,7 +135,7 @@ final class TestClient: Sendable {
     // MARK: Conversation steps
 
     @discardableResult
-    func hello(_ nick: String, password: String? = nil) async throws -> ServerMessage.Welcome {
+    public func hello(_ nick: String, password: String? = nil) async throws -> ServerMessage.Welcome {
         try await send(.hello(.init(nick: nick, password: password, client: "tests")))
         let reply = try await next()
         guard case .welcome(let welcome) = reply else {
@@ -145,20 +145,20 @@ final class TestClient: Sendable {
     }
 
     @discardableResult
-    func join(_ room: String, since: Int64? = nil, epoch: String? = nil) async throws -> ServerMessage.Joined {
+    public func join(_ room: String, since: Int64? = nil, epoch: String? = nil) async throws -> ServerMessage.Joined {
         try await send(.join(.init(room: room, since: since, epoch: epoch)))
         return try await next { if case .joined(let joined) = $0 { joined } else { nil } }
     }
 
     /// Says `text` and returns the server's echo of it.
     @discardableResult
-    func say(_ text: String, in room: String, cid: String = UUID().uuidString) async throws -> ChatMessage {
+    public func say(_ text: String, in room: String, cid: String = UUID().uuidString) async throws -> ChatMessage {
         try await send(.say(.init(room: room, text: text, cid: cid)))
         return try await next { if case .message(let m) = $0, m.cid == cid { m } else { nil } }
     }
 
     /// Sends a frame and returns the error it is answered with.
-    func error(after message: ClientMessage) async throws -> ProtocolError {
+    public func error(after message: ClientMessage) async throws -> ProtocolError {
         try await send(message)
         let reply = try await next()
         guard case .error(let error) = reply else {
@@ -169,12 +169,12 @@ final class TestClient: Sendable {
 }
 
 /// Frames received and not yet read by the test, in order.
-actor Inbox {
+public actor Inbox {
     private var events: [TestClient.Event] = []
     private var waiter: (id: Int, continuation: CheckedContinuation<TestClient.Event?, Never>)?
     private var nextWaiterID = 0
 
-    func push(_ event: TestClient.Event) {
+    public func push(_ event: TestClient.Event) {
         if let waiter {
             self.waiter = nil
             waiter.continuation.resume(returning: event)
@@ -183,7 +183,7 @@ actor Inbox {
         }
     }
 
-    func next(timeout: Duration) async -> TestClient.Event? {
+    public func next(timeout: Duration) async -> TestClient.Event? {
         if !events.isEmpty { return events.removeFirst() }
         nextWaiterID += 1
         let id = nextWaiterID

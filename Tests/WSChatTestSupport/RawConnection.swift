@@ -2,18 +2,19 @@ import NIOCore
 import NIOPosix
 
 /// An HTTP response as read off the socket: enough to check a status and a body.
-struct RawHTTPResponse: Sendable {
-    let status: Int
-    let head: String
-    let body: String
+public struct RawHTTPResponse: Sendable {
+    public let status: Int
+    public let head: String
+    public let body: String
 }
 
 /// A plain TCP connection to the server, for what a WebSocket library will not do: send a
 /// hand-made upgrade request, read the refusal status, or connect and say nothing at all.
-enum RawConnection {
+public enum RawConnection {
     /// Sends `request` and reads the response: until the server closes the connection, or
     /// just the head when it switches protocols (101).
-    static func request(port: Int, _ request: String, timeout: Duration = .seconds(10)) async throws -> RawHTTPResponse
+    public static func request(port: Int, _ request: String, timeout: Duration = .seconds(10)) async throws
+        -> RawHTTPResponse
     {
         let channel = try await open(port: port)
         return try await channel.executeThenClose { inbound, outbound in
@@ -37,7 +38,7 @@ enum RawConnection {
     }
 
     /// An upgrade request to `/ws` with the given extra header lines.
-    static func upgradeRequest(port: Int, extraHeaders: [String] = []) -> String {
+    public static func upgradeRequest(port: Int, extraHeaders: [String] = []) -> String {
         ([
             "GET /ws HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
@@ -45,7 +46,9 @@ enum RawConnection {
     }
 
     /// Connects, optionally sends `bytes`, then waits for the server to close; returns how long it took.
-    static func timeUntilServerCloses(port: Int, sending bytes: String = "", limit: Duration) async throws -> Duration {
+    public static func timeUntilServerCloses(port: Int, sending bytes: String = "", limit: Duration) async throws
+        -> Duration
+    {
         let channel = try await open(port: port)
         let start = ContinuousClock.now
         try await channel.executeThenClose { inbound, outbound in
@@ -69,7 +72,9 @@ enum RawConnection {
 }
 
 /// Runs `body`, failing with `TestFailure` if it takes longer than `limit`.
-func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws
+    -> T
+{
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {

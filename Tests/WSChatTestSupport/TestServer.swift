@@ -6,16 +6,16 @@ import Testing
 import WSChatServer
 
 /// A real `ChatServer` on an ephemeral loopback port, run in this process.
-final class TestServer: Sendable {
-    let port: Int
-    let configuration: ChatServerConfiguration
+public final class TestServer: Sendable {
+    public let port: Int
+    public let configuration: ChatServerConfiguration
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    var url: String { "ws://127.0.0.1:\(port)/ws" }
+    public var url: String { "ws://127.0.0.1:\(port)/ws" }
 
     /// Starts a server with the given settings (host 127.0.0.1, port 0, generous rate limits).
-    static func start(
+    public static func start(
         store: any HistoryStore = MemoryHistoryStore(), _ adjust: (inout ChatServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         var configuration = ChatServerConfiguration()
@@ -45,32 +45,32 @@ final class TestServer: Sendable {
     }
 
     /// Graceful shutdown, as on SIGTERM; returns when the server has stopped.
-    func stop() async throws {
+    public func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
     }
 
     /// A client connected to `/ws` (not yet said hello).
-    func connect(
+    public func connect(
         subprotocol: String? = "wschat.v1", compression: Bool = false, reading: Bool = true
     ) async throws -> TestClient {
         try await TestClient.connect(url: url, subprotocol: subprotocol, compression: compression, reading: reading)
     }
 
     /// A client past `hello` as `nick`.
-    func user(_ nick: String) async throws -> TestClient {
+    public func user(_ nick: String) async throws -> TestClient {
         let client = try await connect()
         try await client.hello(nick)
         return client
     }
 
-    func get(_ path: String) async throws -> RawHTTPResponse {
+    public func get(_ path: String) async throws -> RawHTTPResponse {
         try await RawConnection.request(
             port: port, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import WSChatProtocol
+import WSChatTestSupport
+
+@Suite("wschat --plain, the line-mode front end", .timeLimit(.minutes(1)))
+struct PlainModeTests {
+    static func jsonObjects(_ process: ProductProcess) -> [[String: Any]] {
+        process.outputLines.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+    }
+
+    @Test func twoScriptsChatWithJSONOutputAndQuitWhenDelivered() async throws {
+        let server = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", "0"])
+        let url = "ws://127.0.0.1:\(try await server.port())/ws"
+        let bob = try ProductProcess.launch("wschat", arguments: ["--plain", "--json", "--nick", "bob", url])
+        try await bob.waitForOutput { $0.contains(#""type":"joined""#) }
+
+        let alice = try ProductProcess.launch(
+            "wschat", arguments: ["--plain", "--json", "--nick", "alice", "--room", "lobby", url])
+        alice.writeLine("/join general")
+        alice.writeLine("你好，bob 👋")
+        alice.writeLine("/me waves")
+        alice.writeLine("/msg bob psst")
+        alice.closeInput()
+        #expect(try await alice.waitForExit(timeout: .seconds(20)) == 0, "stderr: \(alice.standardError)")
+
+        let objects = Self.jsonObjects(alice)
+        #expect(objects.count == alice.outputLines.count, "every line is one JSON object")
+        let states = objects.filter { $0["type"] as? String == "state" }.compactMap { $0["state"] as? String }
+        #expect(states.first == "connecting" && states.contains("connected") && states.last == "offline")
+        let texts = objects.filter { $0["type"] as? String == "message" }.compactMap { $0["text"] as? String }
+        #expect(texts == ["你好，bob 👋", "waves"])
+        #expect(objects.contains { $0["type"] as? String == "dm" && $0["text"] as? String == "psst" })
+
+        try await bob.waitForOutput { $0.contains("psst") }
+        let bobTexts = Self.jsonObjects(bob).filter { $0["type"] as? String == "message" }.compactMap {
+            $0["text"] as? String
+        }
+        #expect(bobTexts == ["你好，bob 👋", "waves"])
+        bob.closeInput()
+        #expect(try await bob.waitForExit(timeout: .seconds(20)) == 0)
+        server.signal(SIGTERM)
+        _ = try await server.waitForExit(timeout: .seconds(5))
+    }
+
+    @Test func undeliveredMessagesAreNamedOnStderrWithAFailingStatus() async throws {
+        // The server refuses to upgrade this path, so the message can never be delivered.
+        let server = try await TestServer.start()
+        let alice = try ProductProcess.launch(
+            "wschat", arguments: ["--plain", "--drain-timeout", "1", "ws://127.0.0.1:\(server.port)/nowhere"])
+        alice.writeLine("hello?")
+        alice.closeInput()
+        #expect(try await alice.waitForExit(timeout: .seconds(20)) == 1)
+        #expect(alice.standardError.contains("1 message(s) not delivered"))
+        #expect(alice.standardError.contains("hello?"))
+        try await server.stop()
+    }
+
+    @Test func textModeShowsOneLinePerEvent() async throws {
+        let server = try await TestServer.start()
+        let mallory = try await server.user("mallory")
+        try await mallory.join("general")
+        let alice = try ProductProcess.launch("wschat", arguments: ["--plain", "--nick", "alice", server.url])
+        try await alice.waitForOutput { $0.contains("joined #general") }
+        try await mallory.send(.say(.init(room: "general", text: "multi\nline", cid: "m1")))
+        try await alice.waitForOutput { $0.contains("<mallory> multi ↵ line") }
+        alice.writeLine("/quit")
+        #expect(try await alice.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(alice.outputLines.contains { $0.hasPrefix("-- connected") })
+        try await server.stop()
+    }
+
+    @Test func badFlagsAreExplained() async throws {
+        let wrong = try ProductProcess.launch("wschat", arguments: ["--plain", "http://example.invalid/ws"])
+        #expect(try await wrong.waitForExit(timeout: .seconds(10)) != 0)
+        #expect(wrong.standardError.contains("is not a WebSocket URL"))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+
+/// One of the package's executables (`wschat-server`, `wschat`), run as a child process
+/// with its standard input, output and error in the test's hands.
+public final class ProductProcess: Sendable {
+    private let process: Process
+    private let input: FileHandle
+    // Raw bytes: a read can end in the middle of a multi-byte character.
+    private let output = Mutex(Data())
+    private let errorOutput = Mutex(Data())
+
+    /// The folder holding the executables SwiftPM built next to this test bundle.
+    public static var productsDirectory: URL {
+        if let override = ProcessInfo.processInfo.environment["WSCHAT_BIN_DIR"] {
+            return URL(fileURLWithPath: override)
+        }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.pathComponents.count > 1,
+            !FileManager.default.fileExists(atPath: url.appendingPathComponent("wschat-server").path)
+        {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }
+
+    public static func launch(_ product: String = "wschat-server", arguments: [String]) throws -> ProductProcess {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent(product)
+        process.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        let child = ProductProcess(process: process, input: stdin.fileHandleForWriting)
+        Self.collect(stdout) { data in child.output.withLock { $0.append(data) } }
+        Self.collect(stderr) { data in child.errorOutput.withLock { $0.append(data) } }
+        try process.run()
+        return child
+    }
+
+    private static func collect(_ pipe: Pipe, append: @escaping @Sendable (Data) -> Void) {
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+            } else {
+                append(data)
+            }
+        }
+    }
+
+    private init(process: Process, input: FileHandle) {
+        self.process = process
+        self.input = input
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    public var standardOutput: String { output.withLock { String(decoding: $0, as: UTF8.self) } }
+    public var standardError: String { errorOutput.withLock { String(decoding: $0, as: UTF8.self) } }
+    public var outputLines: [String] { standardOutput.split(separator: "\n").map(String.init) }
+    public var isRunning: Bool { process.isRunning }
+
+    /// Types a line on the process's standard input.
+    public func writeLine(_ line: String) {
+        input.write(Data((line + "\n").utf8))
+    }
+
+    /// Ends standard input (as Ctrl-D or the end of a pipe would).
+    public func closeInput() {
+        try? input.close()
+    }
+
+    /// Waits until standard output holds a line for which `matches` is true.
+    public func waitForOutput(timeout: Duration = .seconds(20), _ matches: (String) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !outputLines.contains(where: matches) {
+            guard ContinuousClock.now < deadline else {
+                throw TestFailure(
+                    "no expected line within \(timeout); stdout:\n\(standardOutput)\nstderr:\n\(standardError)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The port from the server's "listening" log line.
+    public func port(timeout: Duration = .seconds(20)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let range = standardError.range(of: #"ws://127\.0\.0\.1:(\d+)/ws"#, options: .regularExpression),
+                let port = Int(standardError[range].split(separator: ":").last?.split(separator: "/").first ?? "")
+            {
+                return port
+            }
+            guard process.isRunning else { throw TestFailure("the server exited: \(standardError)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("the server did not say where it listens: \(standardError)")
+    }
+
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    public func waitForExit(timeout: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { throw TestFailure("still running after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process.terminationStatus
+    }
+}
