@@ -107,6 +107,17 @@ let package = Package(
             ],
             path: "Tests/WSChatTestSupport"
         ),
+        // Runs the Autobahn client cases against the engine's WebSocket transport (CI).
+        .executableTarget(
+            name: "wschat-autobahn",
+            dependencies: [
+                "WSChatClient",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .testTarget(
             name: "WSChatProtocolTests",
             dependencies: ["WSChatProtocol"]

@@ -37,9 +37,32 @@ swift test --skip-build
 step "Interoperability: two Python websockets clients"
 WSCHAT_SERVER_BIN=.build/debug/wschat-server "$venv/bin/python" -m pytest -q Tests/interop
 
-step "Autobahn TestSuite (kosoku) against /echo, release build"
+# Prints a kosoku report's summary; fails unless all 517 cases ended OK, NON-STRICT or
+# INFORMATIONAL.
+autobahn_verdict() {
+    local label=$1 index=$2
+    "$venv/bin/python" - "$label" "$index" <<'PY' || fail "Autobahn ($1): see ${2%/*}/index.html"
+import collections, json, sys
+label, index = sys.argv[1], sys.argv[2]
+cases = next(iter(json.load(open(index)).values()))
+counts = collections.Counter(case["behavior"] for case in cases.values())
+accepted = {"OK", "NON-STRICT", "INFORMATIONAL"}
+bad = sorted((cid for cid, case in cases.items() if case["behavior"] not in accepted),
+             key=lambda c: [int(p) for p in c.split(".")])
+print(f"Autobahn {label}, by behavior:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+for cid in bad:
+    print(f"  {cid}: {cases[cid]['behavior']} (close: {cases[cid]['behaviorClose']})")
+print(f"autobahn-{label}: {len(cases) - len(bad)} passed, {len(bad)} failed")
+sys.exit(1 if bad or len(cases) != 517 else 0)
+PY
+}
+
+step "Release build for conformance"
 swift build -c release --product wschat-server
-report=.build/autobahn
+swift build -c release --product wschat-autobahn
+
+step "Autobahn TestSuite: the server (kosoku against /echo)"
+report=.build/autobahn/server
 rm -rf "$report" && mkdir -p "$report"
 # The same WebSocket stack as /ws, with limits raised to the suite's 16 MiB messages.
 .build/release/wschat-server --host 127.0.0.1 --port 0 --echo --rate 0 \
@@ -54,24 +77,29 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ -n "$url" ] || fail "wschat-server did not start: $(cat "$report/server.log")"
-kosoku_status=0
-timeout 1800 "$venv/bin/kosoku" -p 2 -o "$report" "$url/echo" > "$report/kosoku.log" 2>&1 || kosoku_status=$?
+status=0
+timeout 1800 "$venv/bin/kosoku" -p 2 -o "$report" "$url/echo" > "$report/kosoku.log" 2>&1 || status=$?
 kill "$server_pid" && wait "$server_pid" || true
 trap - EXIT
-"$venv/bin/python" - "$report/index.json" <<'PY' || fail "Autobahn: see .build/autobahn/index.html"
-import collections, json, sys
-agents = json.load(open(sys.argv[1]))
-cases = next(iter(agents.values()))
-counts = collections.Counter(case["behavior"] for case in cases.values())
-accepted = {"OK", "NON-STRICT", "INFORMATIONAL"}
-bad = sorted((cid for cid, case in cases.items() if case["behavior"] not in accepted),
-             key=lambda c: [int(p) for p in c.split(".")])
-print("Autobahn summary by behavior:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-for cid in bad:
-    print(f"  {cid}: {cases[cid]['behavior']} (close: {cases[cid]['behaviorClose']})")
-print(f"autobahn: {len(cases) - len(bad)} passed, {len(bad)} failed")
-sys.exit(1 if bad or len(cases) != 517 else 0)
-PY
-[ "$kosoku_status" = 0 ] || fail "kosoku exited with $kosoku_status (see $report/kosoku.log)"
+autobahn_verdict server "$report/index.json"
+[ "$status" = 0 ] || fail "kosoku exited with $status (see $report/kosoku.log)"
+
+step "Autobahn TestSuite: the client transport (kosoku fuzzingserver)"
+report=.build/autobahn/client
+rm -rf "$report" && mkdir -p "$report"
+port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+timeout 1800 "$venv/bin/kosoku" -m fuzzingserver -o "$report" "127.0.0.1:$port" > "$report/kosoku.log" 2>&1 &
+fuzzer_pid=$!
+trap 'kill "$fuzzer_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+    grep -q "listening" "$report/kosoku.log" && break
+    sleep 0.1
+done
+timeout 1800 .build/release/wschat-autobahn "ws://127.0.0.1:$port" || fail "wschat-autobahn failed"
+status=0
+wait "$fuzzer_pid" || status=$?
+trap - EXIT
+autobahn_verdict client "$report/index.json"
+[ "$status" = 0 ] || fail "kosoku fuzzingserver exited with $status (see $report/kosoku.log)"
 
 step "All tests passed"

@@ -18,7 +18,14 @@ public enum WebSocketTransport {
         return WebSocketClientConfiguration(
             maxFrameSize: maxMessageSize,
             additionalHeaders: headers,
-            extensions: [.perMessageDeflate(maxDecompressedFrameSize: maxMessageSize, minFrameSizeToCompress: 0)],
+            // Offer to let the server cap our window and turn off our context takeover, so a
+            // busy server can bound its inflate memory per connection. Our own messages are
+            // few; what the server sends keeps its context (and compresses to about 30 %).
+            extensions: [
+                .perMessageDeflate(
+                    clientMaxWindow: 15, clientNoContextTakeover: true, maxDecompressedFrameSize: maxMessageSize,
+                    minFrameSizeToCompress: 0)
+            ],
             closeTimeout: .seconds(2),
             // The engine runs its own keepalive (see Keepalive) and answers the server's pings.
             autoPing: .disabled,
