@@ -1,9 +1,11 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWSCompression
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import UnixSignals
 import WSChatProtocol
@@ -26,12 +28,17 @@ public struct ChatServer: Sendable {
 
     /// The server's services, ready to run: on graceful shutdown (from `signals` or a trigger)
     /// every client gets close 1001, then the listener stops. `onReady` gets the bound port.
+    /// Throws when the TLS files cannot be read.
     public func makeServiceGroup(
         signals: [UnixSignal] = [.sigterm, .sigint], onReady: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> ServiceGroup {
+    ) throws -> ServiceGroup {
+        var server = makeServerBuilder()
+        if let tls = configuration.tls {
+            server = try .tls(server, tlsConfiguration: Self.tlsConfiguration(tls))
+        }
         let application = Application(
             router: makeRouter(),
-            server: makeServerBuilder(),
+            server: server,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
@@ -44,12 +51,29 @@ public struct ChatServer: Sendable {
                 logger: logger))
     }
 
+    static func tlsConfiguration(_ files: TLSFiles) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain)
+        } catch {
+            throw ChatServerError("cannot read the TLS certificate \(files.certificateChain): \(error)")
+        }
+        do {
+            key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        } catch {
+            throw ChatServerError("cannot read the TLS private key \(files.privateKey): \(error)")
+        }
+        return .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+
     private func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/") { [hub, configuration] request, _ in
             let (users, rooms) = await hub.population()
-            let page = StatusPage.html(
-                serverName: configuration.serverName, host: request.head.authority, users: users, rooms: rooms)
+            let url =
+                "\(configuration.webSocketScheme)://\(request.head.authority ?? "localhost:\(configuration.port)")/ws"
+            let page = StatusPage.html(serverName: configuration.serverName, url: url, users: users, rooms: rooms)
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: page)))
@@ -121,4 +145,10 @@ private struct HubShutdown: Service {
 extension ChatHub {
     /// Users past `hello`, and rooms with members.
     func population() -> (users: Int, rooms: Int) { (nickOwners.count, rooms.count) }
+}
+
+/// A problem that stops the server from starting, said in words a user can act on.
+public struct ChatServerError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

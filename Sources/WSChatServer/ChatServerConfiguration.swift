@@ -13,6 +13,8 @@ public struct ChatServerConfiguration: Sendable {
     public var motd: String?
     /// When set, `hello` must carry this password (else `auth_failed`, close 4001).
     public var password: String?
+    /// When set, the server speaks TLS only (`wss://`, `https://`).
+    public var tls: TLSFiles?
 
     /// Users (sessions past `hello`) at once; one more gets `server_full` and close 1013.
     public var maxUsers = 1000
@@ -58,8 +60,22 @@ public struct ChatServerConfiguration: Sendable {
 
     public init() {}
 
+    /// `ws` or `wss`: the scheme clients use to reach this server.
+    public var webSocketScheme: String { tls == nil ? "ws" : "wss" }
+
     /// The limits announced in `welcome`.
     public var limits: Limits {
         Limits(maxMessageBytes: maxMessageBytes, rate: rate, burst: burst)
+    }
+}
+
+/// PEM files for TLS: the certificate chain (leaf first) and its private key.
+public struct TLSFiles: Sendable {
+    public var certificateChain: String
+    public var privateKey: String
+
+    public init(certificateChain: String, privateKey: String) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import WSChatServer
 
 /// `wschat-server`: parses flags into a configuration and runs the server until SIGINT/SIGTERM.
@@ -29,6 +30,12 @@ struct WSChatServerCommand: AsyncParsableCommand {
 
     @Option(help: "A file whose first line is the password every client must send in hello.")
     var passwordFile: String?
+
+    @Option(help: "A PEM certificate chain: serve wss:// and https:// only (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
 
     @Option(help: "Users at once; one more is refused with server_full (close 1013).")
     var maxUsers = 1000
@@ -86,6 +93,9 @@ struct WSChatServerCommand: AsyncParsableCommand {
         ] where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
         guard maxMessageBytes < maxFrameSize else {
             throw ValidationError(
                 "--max-message-bytes must be smaller than --max-frame-size, which also holds the JSON around the text")
@@ -99,9 +109,17 @@ struct WSChatServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "wschat-server")
-        let server = ChatServer(configuration: try makeConfiguration(), logger: logger)
-        let group = server.makeServiceGroup { port in
-            logger.notice("wschat-server listening", metadata: ["url": "ws://\(host):\(port)/ws"])
+        let configuration = try makeConfiguration()
+        let server = ChatServer(configuration: configuration, logger: logger)
+        let group: ServiceGroup
+        do {
+            group = try server.makeServiceGroup { port in
+                logger.notice(
+                    "wschat-server listening",
+                    metadata: ["url": "\(configuration.webSocketScheme)://\(host):\(port)/ws"])
+            }
+        } catch let error as ChatServerError {
+            throw ValidationError(error.description)
         }
         try await group.run()
     }
@@ -113,6 +131,9 @@ struct WSChatServerCommand: AsyncParsableCommand {
         configuration.serverName = name
         configuration.motd = motd
         configuration.password = try passwordFile.map(Self.readPassword)
+        if let tlsCert, let tlsKey {
+            configuration.tls = TLSFiles(certificateChain: tlsCert, privateKey: tlsKey)
+        }
         configuration.maxUsers = maxUsers
         configuration.maxConnections = maxConnections
         configuration.maxConnectionsPerAddress = maxConnectionsPerAddress

@@ -12,7 +12,7 @@ public final class TestServer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    public var url: String { "ws://127.0.0.1:\(port)/ws" }
+    public var url: String { "\(configuration.webSocketScheme)://127.0.0.1:\(port)/ws" }
 
     /// Starts a server with the given settings (host 127.0.0.1, port 0, generous rate limits).
     public static func start(
@@ -30,7 +30,7 @@ public final class TestServer: Sendable {
             ProcessInfo.processInfo.environment["WSCHAT_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
         let server = ChatServer(configuration: configuration, store: store, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let group = server.makeServiceGroup(signals: []) { port in portContinuation.yield(port) }
+        let group = try server.makeServiceGroup(signals: []) { port in portContinuation.yield(port) }
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw TestFailure("the server did not start") }

@@ -191,6 +191,13 @@ extension ChatEngine {
                 return "cannot connect to \(url): connection refused — is wschat-server running?"
             }
             if text.contains("connectTimeout") { return "cannot connect to \(url): timed out" }
+            if text.contains("cannotUseIPAddressInSNI") {
+                // swift-websocket 1.6.2 sends the host as TLS SNI even when it is an IP address.
+                return "cannot connect to \(url): wss:// needs the server's host name, not an IP address"
+            }
+            if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
+                return "cannot connect to \(url): its TLS certificate is not trusted (a development server? --insecure)"
+            }
             if let error = error as? WebSocketClientError, error == .webSocketUpgradeFailed {
                 return "\(url) refused the WebSocket upgrade (wrong path, or too many connections?)"
             }

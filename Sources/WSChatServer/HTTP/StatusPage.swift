@@ -1,8 +1,8 @@
 /// The page `GET /` answers: what this server is and how to connect to it.
 enum StatusPage {
-    static func html(serverName: String, host: String?, users: Int, rooms: Int) -> String {
+    static func html(serverName: String, url: String, users: Int, rooms: Int) -> String {
         let name = escape(serverName)
-        let address = escape(host ?? "localhost:8080")
+        let address = escape(url)
         return """
             <!doctype html>
             <html lang="en">
@@ -21,8 +21,8 @@ enum StatusPage {
             <p>A <strong>wschat</strong> server: \(users) \(users == 1 ? "user" : "users") in \(rooms) \(rooms == 1 ? "room" : "rooms") right now.</p>
             <h2>Connect</h2>
             <p>From a terminal:</p>
-            <pre>wschat ws://\(address)/ws</pre>
-            <p>From any WebSocket library: open <code>ws://\(address)/ws</code> (subprotocol
+            <pre>wschat \(address)</pre>
+            <p>From any WebSocket library: open <code>\(address)</code> (subprotocol
             <code>wschat.v1</code>), send one JSON object per text frame, starting with
             <code>{"type":"hello","nick":"you"}</code>, then <code>{"type":"join","room":"general"}</code>.</p>
             <p>Health: <a href="/healthz">/healthz</a> · Metrics: <a href="/metrics">/metrics</a></p>
