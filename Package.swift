@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // The wire protocol: message model, validation rules, error and close codes. No I/O.
@@ -67,10 +68,21 @@ let package = Package(
             ]
         ),
 
+        // The terminal UI: model, renderer (to an in-memory cell grid), themes, and the
+        // ncurses layer that paints the grid and reads keys.
+        .target(
+            name: "WSChatTUI",
+            dependencies: [
+                "WSChatClient",
+                "WSChatProtocol",
+                "CNcursesw",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+
         // ncursesw, with the wide-character API switched on and its macros wrapped for Swift.
         .systemLibrary(
             name: "CNcursesw",
-            pkgConfig: "ncursesw",
             providers: [.apt(["libncursesw5-dev"])]
         ),
 
@@ -88,6 +100,10 @@ let package = Package(
             dependencies: [
                 "WSChatClient",
                 "WSChatProtocol",
+                "WSChatServer",
+                "WSChatTUI",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -137,6 +153,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WSChatTUITests",
+            dependencies: [
+                "WSChatTUI", "WSChatClient", "WSChatProtocol", "WSChatTestSupport", "wschat", "wschat-server",
             ]
         ),
         .testTarget(

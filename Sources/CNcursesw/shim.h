@@ -7,6 +7,9 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #endif
 #include <locale.h>
+#include <signal.h>
+#include <unistd.h>
+#include <wchar.h>
 #include <ncursesw/ncurses.h>
 
 static inline int wschat_lines(void) { return LINES; }
@@ -15,10 +18,44 @@ static inline int wschat_colors(void) { return COLORS; }
 static inline int wschat_color_pairs(void) { return COLOR_PAIRS; }
 static inline WINDOW *wschat_stdscr(void) { return stdscr; }
 static inline attr_t wschat_color_pair(int pair) { return (attr_t)COLOR_PAIR(pair); }
-static inline int wschat_key_resize(void) { return KEY_RESIZE; }
-static inline int wschat_key_mouse(void) { return KEY_MOUSE; }
-static inline int wschat_err(void) { return ERR; }
+static inline attr_t wschat_a_normal(void) { return A_NORMAL; }
+static inline attr_t wschat_a_bold(void) { return A_BOLD; }
+static inline attr_t wschat_a_dim(void) { return A_DIM; }
+static inline attr_t wschat_a_italic(void) { return A_ITALIC; }
+static inline attr_t wschat_a_underline(void) { return A_UNDERLINE; }
+static inline attr_t wschat_a_reverse(void) { return A_REVERSE; }
 static inline int wschat_key_code_yes(void) { return KEY_CODE_YES; }
+static inline int wschat_err(void) { return ERR; }
+static inline int wschat_cchar_max(void) { return CCHARW_MAX; }
+static inline mmask_t wschat_mouse_mask(void) {
+    return BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED;
+}
+static inline int wschat_is_click(mmask_t state) { return (state & (BUTTON1_PRESSED | BUTTON1_CLICKED)) != 0; }
+static inline int wschat_is_wheel_up(mmask_t state) { return (state & BUTTON4_PRESSED) != 0; }
+static inline int wschat_is_wheel_down(mmask_t state) { return (state & BUTTON5_PRESSED) != 0; }
 static inline void wschat_set_locale_from_environment(void) { setlocale(LC_ALL, ""); }
+// The terminal's (libc's) idea of a character's width; wchar.h hides it without _XOPEN_SOURCE.
+extern int wcwidth(wchar_t c);
+static inline int wschat_wcwidth(wchar_t c) { return wcwidth(c); }
+
+// Leaves the terminal as it was found: bracketed paste and mouse reporting off, curses
+// ended. Safe to call twice; called on normal exit and from the crash handlers below.
+static inline void wschat_restore_terminal(void) {
+    static const char modes_off[] = "\033[?2004l\033[?1000l\033[?1002l\033[?1006l";
+    if (!isendwin()) endwin();
+    (void)!write(STDOUT_FILENO, modes_off, sizeof modes_off - 1);
+}
+
+static inline void wschat_crash_handler(int signal_number) {
+    wschat_restore_terminal();
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+}
+
+// On a crash (a Swift trap is SIGILL or SIGTRAP), restore the terminal, then die as before.
+static inline void wschat_install_crash_handlers(void) {
+    int signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE};
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) signal(signals[i], wschat_crash_handler);
+}
 
 #endif

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import WSChatClient
+import WSChatServer
+import WSChatTUI
 
 /// `wschat`: parses flags into a client configuration and runs a front end on the engine.
 @main
@@ -11,19 +14,25 @@ struct WSChatCommand: AsyncParsableCommand {
         abstract: "Chat over WebSocket from a terminal.",
         discussion: """
             Connects to a wschat server (ws://localhost:8080/ws unless told otherwise), says \
-            hello with your nick and joins your rooms. The connection survives server restarts \
+            hello with your nick and joins your rooms, in a full-screen terminal UI. With \
+            --host it first starts a server inside the same process, for others to join too. The connection survives server restarts \
             and network loss: it reconnects with backoff, resumes every room where you left \
             off and resends what you typed while offline, so nothing is lost or doubled.
 
             With --plain, wschat reads lines from standard input (/join ROOM, /part ROOM, \
             /msg NICK TEXT, /nick NICK, /quit, or text for the last joined room) and prints \
             one line per event; --json makes each line a JSON object.
+
+            Settings can live in $XDG_CONFIG_HOME/wschat/config.toml (~/.config/wschat/); \
+            flags override them. Example:
+
+            \(ConfigFile.example)
             """)
 
     @Argument(help: "Server URLs (ws:// or wss://), tried in turn when one fails.")
     var urls: [String] = []
 
-    @Option(help: "Your nick (default: $USER).")
+    @Option(help: "Your nick (default: the config file's, else $USER).")
     var nick: String?
 
     @Option(name: .customLong("room"), help: "A room to join at start; repeat it (default: general).")
@@ -35,6 +44,21 @@ struct WSChatCommand: AsyncParsableCommand {
     @Flag(help: "Accept any TLS certificate (self-signed development servers only).")
     var insecure = false
 
+    @Flag(help: "Start a chat server in this process (on --port, all interfaces) and connect to it.")
+    var host = false
+
+    @Option(help: "With --host: the port to serve on.")
+    var port = 8080
+
+    @Option(help: "The colour theme: default, light, solarized-dark, mono, or one of yours.")
+    var theme: String?
+
+    @Option(help: "Where the log goes (default: $XDG_STATE_HOME/wschat/wschat.log).")
+    var logFile: String?
+
+    @Option(help: "A config file to read instead of $XDG_CONFIG_HOME/wschat/config.toml.")
+    var config: String?
+
     @Flag(help: "Line mode: read commands and text from stdin, print events to stdout.")
     var plain = false
 
@@ -44,26 +68,26 @@ struct WSChatCommand: AsyncParsableCommand {
     @Option(help: "With --plain: seconds to wait at end of input for undelivered messages.")
     var drainTimeout: Double = 10
 
-    @Option(help: "Seconds between keepalive pings.")
-    var pingInterval: Double = 15
+    @Option(help: "Seconds between keepalive pings (default 15).")
+    var pingInterval: Double?
 
-    @Option(help: "Seconds without an answer to a ping before the connection counts as dead.")
-    var pingTimeout: Double = 10
+    @Option(help: "Seconds without an answer to a ping before the connection counts as dead (default 10).")
+    var pingTimeout: Double?
 
-    @Option(help: "Seconds: the first reconnect delay ceiling, doubled after every failure.")
-    var backoffBase: Double = 1
+    @Option(help: "Seconds: the first reconnect delay ceiling, doubled after every failure (default 1).")
+    var backoffBase: Double?
 
-    @Option(help: "Seconds: the largest reconnect delay ceiling.")
-    var backoffCap: Double = 30
+    @Option(help: "Seconds: the largest reconnect delay ceiling (default 30).")
+    var backoffCap: Double?
 
-    @Option(help: "Log level for the engine's log (stderr in --plain mode).")
-    var logLevel: Logger.Level = .warning
+    @Option(help: "Log level (the log file, or stderr in --plain mode).")
+    var logLevel: Logger.Level = .info
 
     func validate() throws {
         for (flag, value) in [
             ("--ping-interval", pingInterval), ("--ping-timeout", pingTimeout), ("--backoff-base", backoffBase),
             ("--backoff-cap", backoffCap), ("--drain-timeout", drainTimeout),
-        ] where !(value > 0) {
+        ] where value.map({ !($0 > 0) }) ?? false {
             throw ValidationError("\(flag) must be a positive number of seconds")
         }
         if json && !plain { throw ValidationError("--json goes with --plain") }
@@ -73,29 +97,119 @@ struct WSChatCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try makeConfiguration()
-        guard plain else {
-            throw ValidationError("the terminal UI is not part of this build yet; run with --plain")
+        let environment = ProcessInfo.processInfo.environment
+        let configPath = config.map { URL(fileURLWithPath: $0) } ?? ConfigFile.path(environment: environment)
+        let file: ConfigFile
+        do {
+            file = try ConfigFile.load(from: configPath) ?? ConfigFile()
+        } catch let error as ConfigError {
+            throw ValidationError(error.description)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+        var configuration = try makeConfiguration(file: file, environment: environment)
+
+        if plain {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
+        } else {
+            guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+                throw ValidationError("the terminal UI needs a terminal; for pipes and scripts use --plain")
+            }
+            let path = logFile ?? file.logFile.map(Self.expandTilde) ?? Self.defaultLogPath(environment: environment)
+            let sink: FileLogHandler.Sink
+            do {
+                sink = try FileLogHandler.Sink(path: path)
+            } catch {
+                throw ValidationError("cannot open the log file \(path): \(error.localizedDescription)")
+            }
+            LoggingSystem.bootstrap { [logLevel] label in FileLogHandler(label: label, sink: sink, logLevel: logLevel) }
         }
-        let status = await PlainFrontEnd(configuration: configuration, json: json, drainTimeout: .seconds(drainTimeout))
-            .run()
+
+        var embedded: ServiceGroup?
+        var serverTask: Task<Void, any Error>?
+        if host {
+            let (group, port) = try await Self.startServer(port: port)
+            embedded = group
+            serverTask = Task { try await group.run() }
+            if urls.isEmpty { configuration.urls = ["ws://127.0.0.1:\(await port.value)/ws"] }
+        }
+        defer { serverTask?.cancel() }
+
+        let status: Int32
+        if plain {
+            status = await PlainFrontEnd(configuration: configuration, json: json, drainTimeout: .seconds(drainTimeout))
+                .run()
+        } else {
+            status = await runTerminalUI(
+                configuration, theme: theme ?? file.theme ?? "default", environment: environment)
+        }
+        if let embedded {
+            await embedded.triggerGracefulShutdown()
+            _ = try? await serverTask?.value
+        }
         if status != 0 { throw ExitCode(status) }
     }
 
-    func makeConfiguration() throws -> ClientConfiguration {
-        let nick = nick ?? ProcessInfo.processInfo.environment["USER"] ?? "guest"
+    private func runTerminalUI(_ configuration: ClientConfiguration, theme: String, environment: [String: String]) async
+        -> Int32
+    {
+        let engine = ChatEngine(configuration: configuration)
+        let engineTask = Task { await engine.run() }
+        let themes = ThemeLibrary.standard(
+            configDirectory: ConfigFile.configDirectory(environment: environment), environment: environment,
+            executable: URL(fileURLWithPath: CommandLine.arguments[0]))
+        let options = TerminalApp.Options(
+            nick: configuration.nick, server: configuration.urls.first ?? "", theme: theme, themes: themes,
+            noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false)
+        await TerminalApp(engine: engine, options: options).run()
+        await engineTask.value
+        return 0
+    }
+
+    /// The chat server library, in this process, on all interfaces: others can join.
+    private static func startServer(port: Int) async throws -> (ServiceGroup, Task<Int, Never>) {
+        var settings = ChatServerConfiguration()
+        settings.port = port
+        let server = ChatServer(configuration: settings, logger: Logger(label: "wschat-server"))
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let group = try server.makeServiceGroup(signals: []) { port in portSink.yield(port) }
+        let bound = Task {
+            var iterator = ports.makeAsyncIterator()
+            return await iterator.next() ?? port
+        }
+        return (group, bound)
+    }
+
+    func makeConfiguration(file: ConfigFile, environment: [String: String]) throws -> ClientConfiguration {
+        let nick = nick ?? file.nick ?? environment["USER"] ?? "guest"
+        let servers = urls.isEmpty ? (file.servers ?? ["ws://localhost:8080/ws"]) : urls
+        for url in servers where !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) {
+            throw ValidationError("\(url) is not a WebSocket URL: use ws://HOST:PORT/ws or wss://…")
+        }
+        let passwordPath = passwordFile ?? file.passwordFile.map(Self.expandTilde)
         var configuration = ClientConfiguration(
-            urls: urls.isEmpty ? ["ws://localhost:8080/ws"] : urls, nick: nick,
-            password: try passwordFile.map(Self.readPassword), rooms: rooms.isEmpty ? ["general"] : rooms)
-        configuration.insecureTLS = insecure
-        configuration.keepalive = KeepalivePolicy(interval: .seconds(pingInterval), timeout: .seconds(pingTimeout))
-        configuration.reconnect = ReconnectPolicy(base: .seconds(backoffBase), cap: .seconds(backoffCap))
+            urls: servers, nick: nick, password: try passwordPath.map(Self.readPassword),
+            rooms: rooms.isEmpty ? (file.rooms ?? ["general"]) : rooms)
+        configuration.insecureTLS = insecure || (file.insecure ?? false)
+        configuration.keepalive = KeepalivePolicy(
+            interval: .seconds(pingInterval ?? file.pingInterval ?? 15),
+            timeout: .seconds(pingTimeout ?? file.pingTimeout ?? 10))
+        configuration.reconnect = ReconnectPolicy(
+            base: .seconds(backoffBase ?? file.backoffBase ?? 1), cap: .seconds(backoffCap ?? file.backoffCap ?? 30))
         return configuration
+    }
+
+    static func defaultLogPath(environment: [String: String]) -> String {
+        let state =
+            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+        return state + "/wschat/wschat.log"
+    }
+
+    static func expandTilde(_ path: String) -> String {
+        path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst() : path
     }
 
     static func readPassword(from path: String) throws -> String {

@@ -1,0 +1,73 @@
+import WSChatClient
+import WSChatProtocol
+
+/// One buffer in the channel list: the server buffer, a room, or a DM conversation.
+public struct ChatBuffer: Equatable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// Server notices, errors and command output.
+        case server
+        /// A room, by its case-folded key.
+        case room(key: String)
+        /// A conversation with one nick, by its case-folded key.
+        case direct(key: String)
+    }
+
+    public let kind: Kind
+    /// The name shown: `#room`, the peer's nick, or the server.
+    public var name: String
+    public var topic = ""
+    public var members: [String] = []
+    public var lines: [BufferLine] = []
+    /// Lines that arrived while this buffer was not on screen.
+    public var unread = 0
+    /// Whether one of them mentions the user (or is a DM).
+    public var highlighted = false
+    /// Index of the first line the user has not seen, drawn as a marker line.
+    public var readMarker: Int?
+    /// How many lines the view is scrolled up from the bottom.
+    public var scrollBack = 0
+    /// Lines typed here, oldest first, for Up/Down.
+    public var history: [String] = []
+    var historyCursor: Int?
+    var draft = ""
+
+    public static let maxLines = 5000
+
+    public init(kind: Kind, name: String) {
+        self.kind = kind
+        self.name = name
+    }
+
+    mutating func append(_ line: BufferLine) {
+        lines.append(line)
+        if lines.count > Self.maxLines + Self.maxLines / 10 {
+            let excess = lines.count - Self.maxLines
+            lines.removeFirst(excess)
+            readMarker = readMarker.map { $0 - excess }.flatMap { $0 >= 0 ? $0 : nil }
+        }
+        if scrollBack > 0 { scrollBack += 1 }
+    }
+}
+
+/// One line of a buffer.
+public struct BufferLine: Equatable, Sendable {
+    public enum Content: Equatable, Sendable {
+        /// A room message or DM; `cid` ties a pending line to its echo.
+        case message(from: String, text: String, action: Bool, cid: String?)
+        /// Typed by the user and not yet acknowledged.
+        case pending(text: String, action: Bool, cid: String)
+        /// Refused by the server, or never delivered.
+        case failed(text: String, reason: String)
+        /// Joins, parts, nick changes, topics: drawn dimmed.
+        case event(String)
+        case notice(String)
+        case error(String)
+    }
+
+    public var time: Int64?
+    public var content: Content
+    /// From the user (nick drawn in the self colour).
+    public var isOwn = false
+    /// Mentions the user's nick.
+    public var mentions = false
+}

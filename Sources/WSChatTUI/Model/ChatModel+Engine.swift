@@ -1,0 +1,185 @@
+import WSChatClient
+import WSChatProtocol
+
+extension ChatModel {
+    /// Folds one engine event into the model; returns `[.bell]` when it deserves one.
+    mutating func apply(_ event: EngineEvent) -> [Effect] {
+        switch event {
+        case .state(let state):
+            connection = state
+            if case .offline(let reason) = state, reason != "quit" {
+                note(.error("offline: \(reason)"), in: 0)
+            }
+            return []
+        case .notice(let text):
+            note(.notice(text))
+            return []
+        case .pending(let message):
+            let index = bufferIndex(for: message.target)
+            append(
+                BufferLine(
+                    time: nil, content: .pending(text: message.text, action: message.action, cid: message.cid),
+                    isOwn: true), to: index)
+            return []
+        case .failed(let message, let error):
+            settle(message, as: .failed(text: message.text, reason: "\(error.code.rawValue): \(error.message)"))
+            return []
+        case .undelivered(let message):
+            settle(message, as: .failed(text: message.text, reason: "not delivered"))
+            return []
+        case .server(let message, _):
+            return apply(message)
+        }
+    }
+
+    private mutating func apply(_ message: ServerMessage) -> [Effect] {
+        switch message {
+        case .welcome(let welcome):
+            nick = welcome.nick
+            server = welcome.server
+            buffers[0].name = welcome.server
+            note(.notice("connected to \(welcome.server) as \(welcome.nick)"), in: 0)
+            if let motd = welcome.motd { note(.notice(motd), in: 0) }
+        case .joined(let joined):
+            let index = roomBuffer(joined.room)
+            buffers[index].name = joined.room
+            buffers[index].topic = joined.topic
+            buffers[index].members = joined.members
+            for message in joined.history { _ = show(message, in: index, live: false) }
+            if let wanted = switchToRoom, Self.key(room: wanted) == Self.key(room: joined.room) {
+                switchToRoom = nil
+                switchTo(index)
+            } else if case .server = currentBuffer.kind {
+                switchTo(index)  // at start, show the first room rather than the server buffer
+            }
+        case .parted(let room):
+            if let index = index(of: .room(key: Self.key(room: room))) {
+                if current >= index { current = max(0, current - 1) }
+                buffers.remove(at: index)
+            }
+        case .message(let chat):
+            return show(chat, in: roomBuffer(chat.room), live: true) ? [.bell] : []
+        case .dm(let dm):
+            let own = Self.key(nick: dm.from) == Self.key(nick: nick)
+            let index = directBuffer(own ? dm.to : dm.from)
+            if replacePending(cid: dm.cid, in: index, with: dm.from, text: dm.text, action: false, time: dm.ts) {
+                return []
+            }
+            let ring = append(
+                BufferLine(
+                    time: dm.ts, content: .message(from: dm.from, text: dm.text, action: false, cid: dm.cid), isOwn: own
+                ),
+                to: index, highlight: !own)
+            return ring ? [.bell] : []
+        case .presence(let presence):
+            guard let index = index(of: .room(key: Self.key(room: presence.room))) else { return [] }
+            let reason = presence.reason.map { " (\($0))" } ?? ""
+            switch presence.event {
+            case .join:
+                if !buffers[index].members.contains(presence.nick) { buffers[index].members.append(presence.nick) }
+                append(BufferLine(time: nil, content: .event("\(presence.nick) joined")), to: index)
+            case .part, .quit:
+                buffers[index].members.removeAll { Self.key(nick: $0) == Self.key(nick: presence.nick) }
+                let verb = presence.event == .part ? "left" : "quit"
+                append(BufferLine(time: nil, content: .event("\(presence.nick) \(verb)\(reason)")), to: index)
+            }
+        case .nick(let old, let new):
+            let oldKey = Self.key(nick: old)
+            if oldKey == Self.key(nick: nick) { nick = new }
+            for index in buffers.indices {
+                switch buffers[index].kind {
+                case .room:
+                    guard let position = buffers[index].members.firstIndex(where: { Self.key(nick: $0) == oldKey })
+                    else { continue }
+                    buffers[index].members[position] = new
+                    append(BufferLine(time: nil, content: .event("\(old) is now \(new)")), to: index)
+                case .direct(let key) where key == oldKey:
+                    buffers[index] = renamed(buffers[index], to: new)
+                default:
+                    continue
+                }
+            }
+        case .topic(let change):
+            guard let index = index(of: .room(key: Self.key(room: change.room))) else { return [] }
+            buffers[index].topic = change.topic
+            let text =
+                change.topic.isEmpty ? "\(change.by) cleared the topic" : "\(change.by) set the topic: \(change.topic)"
+            append(BufferLine(time: nil, content: .event(text)), to: index)
+        case .rooms(let rooms):
+            note(.notice(rooms.isEmpty ? "no rooms have members" : "rooms:"))
+            for room in rooms {
+                note(.notice("  #\(room.room) (\(room.members))\(room.topic.isEmpty ? "" : " — \(room.topic)")"))
+            }
+        case .members(let room, let members):
+            if let index = index(of: .room(key: Self.key(room: room))) { buffers[index].members = members }
+            note(.notice("#\(room): \(members.isEmpty ? "nobody" : members.joined(separator: " "))"))
+        case .pong:
+            break
+        case .error(let error):
+            note(.error("\(error.code.rawValue): \(error.message)"))
+        }
+        return []
+    }
+
+    /// Shows a room message: a pending line becomes the confirmed one in place. Returns
+    /// whether it deserves the bell (a mention in a buffer not on screen).
+    private mutating func show(_ message: ChatMessage, in index: Int, live: Bool) -> Bool {
+        if replacePending(
+            cid: message.cid, in: index, with: message.from, text: message.text, action: message.action == true,
+            time: message.ts)
+        {
+            return false
+        }
+        let own = Self.key(nick: message.from) == Self.key(nick: nick)
+        let mention = !own && Self.mentions(message.text, nick: nick)
+        var line = BufferLine(
+            time: message.ts,
+            content: .message(from: message.from, text: message.text, action: message.action == true, cid: message.cid),
+            isOwn: own)
+        line.mentions = mention
+        return append(line, to: index, highlight: mention) && live
+    }
+
+    private mutating func replacePending(
+        cid: String, in index: Int, with from: String, text: String, action: Bool, time: Int64
+    ) -> Bool {
+        guard
+            let position = buffers[index].lines.lastIndex(where: {
+                if case .pending(_, _, cid) = $0.content { true } else { false }
+            })
+        else {
+            return false
+        }
+        buffers[index].lines[position] = BufferLine(
+            time: time, content: .message(from: from, text: text, action: action, cid: cid), isOwn: true)
+        return true
+    }
+
+    private mutating func settle(_ message: PendingMessage, as content: BufferLine.Content) {
+        let index = bufferIndex(for: message.target)
+        if let position = buffers[index].lines.lastIndex(where: {
+            if case .pending(_, _, message.cid) = $0.content { true } else { false }
+        }) {
+            buffers[index].lines[position].content = content
+        } else {
+            append(BufferLine(time: nil, content: content, isOwn: true), to: index)
+        }
+    }
+
+    private mutating func bufferIndex(for target: PendingMessage.Target) -> Int {
+        switch target {
+        case .room(let room): roomBuffer(room)
+        case .nick(let peer): directBuffer(peer)
+        }
+    }
+
+    private func renamed(_ buffer: ChatBuffer, to name: String) -> ChatBuffer {
+        var copy = ChatBuffer(kind: .direct(key: Self.key(nick: name)), name: name)
+        copy.lines = buffer.lines
+        copy.unread = buffer.unread
+        copy.highlighted = buffer.highlighted
+        copy.readMarker = buffer.readMarker
+        copy.history = buffer.history
+        return copy
+    }
+}

@@ -1,0 +1,190 @@
+import WSChatClient
+
+extension ChatModel {
+    /// The one `update`: folds an event into the model and says what to do about it.
+    public mutating func handle(_ event: UIEvent) -> [Effect] {
+        switch event {
+        case .engine(let engineEvent):
+            return apply(engineEvent)
+        case .resize(let width, let height):
+            self.width = width
+            self.height = height
+            return []
+        case .paste(let text):
+            completion = nil
+            let normalised = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(
+                of: "\r", with: "\n")
+            if normalised.split(separator: "\n", omittingEmptySubsequences: false).count > Self.pasteConfirmLines {
+                pendingPaste = normalised
+            } else {
+                editor.insert(normalised)
+            }
+            return []
+        case .click(let x, let y):
+            if x < Layout(width: width, height: height).channelWidth, y >= 1 {
+                switchTo(y - 1)
+            }
+            return []
+        case .wheel(let lines):
+            scroll(by: -lines)
+            return []
+        case .key(let key):
+            if pendingPaste != nil { return answerPaste(key) }
+            return press(key)
+        }
+    }
+
+    private mutating func answerPaste(_ key: Key) -> [Effect] {
+        switch key {
+        case .character("y"), .character("Y"), .enter:
+            editor.insert(pendingPaste ?? "")
+            pendingPaste = nil
+        case .character("n"), .character("N"), .escape, .control("c"):
+            pendingPaste = nil
+        default:
+            break
+        }
+        return []
+    }
+
+    private mutating func press(_ key: Key) -> [Effect] {
+        if key != .tab { completion = nil }
+        switch key {
+        case .character(let character): editor.insert(String(character))
+        case .enter: return submit()
+        case .backspace, .control("h"): editor.deleteBackward()
+        case .delete, .control("d"): editor.deleteForward()
+        case .left, .control("b"): editor.moveLeft()
+        case .right, .control("f"): editor.moveRight()
+        case .home, .control("a"): editor.moveHome()
+        case .end, .control("e"): editor.moveEnd()
+        case .wordLeft, .alt("b"): editor.moveWordLeft()
+        case .wordRight, .alt("f"): editor.moveWordRight()
+        case .control("k"): editor.killToEnd()
+        case .control("u"): editor.killToStart()
+        case .control("w"): editor.killWordBackward()
+        case .control("y"): editor.yank()
+        case .up: recallHistory(older: true)
+        case .down: recallHistory(older: false)
+        case .pageUp: scroll(by: max(1, Layout(width: width, height: height).messageRows - 2))
+        case .pageDown: scroll(by: -max(1, Layout(width: width, height: height).messageRows - 2))
+        case .tab: complete()
+        case .control("n"): switchTo((current + 1) % buffers.count)
+        case .control("p"): switchTo((current + buffers.count - 1) % buffers.count)
+        case .alt(let character):
+            if let digit = character.wholeNumberValue, digit >= 1 { switchTo(digit - 1) }
+        case .control("c"): return [.perform(.quit(reason: nil)), .quit]
+        default: break
+        }
+        return []
+    }
+
+    private mutating func scroll(by lines: Int) {
+        let maximum = max(0, buffers[current].lines.count - 1)
+        buffers[current].scrollBack = min(maximum, max(0, buffers[current].scrollBack + lines))
+    }
+
+    private mutating func complete() {
+        if var active = completion {
+            active.index = (active.index + 1) % active.candidates.count
+            editor.replace(active.range.lowerBound..<editor.caret, with: active.current)
+            completion = active
+        } else if let started = Completion.start(for: editor, in: self) {
+            editor.replace(started.range, with: started.current)
+            completion = started
+        }
+    }
+
+    private mutating func recallHistory(older: Bool) {
+        var buffer = buffers[current]
+        guard !buffer.history.isEmpty else { return }
+        if buffer.historyCursor == nil {
+            guard older else { return }
+            buffer.draft = editor.text
+            buffer.historyCursor = buffer.history.count
+        }
+        let next = (buffer.historyCursor ?? 0) + (older ? -1 : 1)
+        if next < 0 { return }
+        if next >= buffer.history.count {
+            buffer.historyCursor = nil
+            editor.set(buffer.draft)
+        } else {
+            buffer.historyCursor = next
+            editor.set(buffer.history[next])
+        }
+        buffers[current] = buffer
+    }
+
+    /// Enter: the line becomes a message or a command; it never leaves as text by mistake.
+    private mutating func submit() -> [Effect] {
+        let line = editor.take()
+        guard !line.allSatisfy(\.isWhitespace) else { return [] }
+        buffers[current].history.append(line)
+        buffers[current].historyCursor = nil
+        buffers[current].scrollBack = 0
+        switch InputLine.parse(line, room: currentRoom, dmPeer: currentPeer) {
+        case .empty:
+            return []
+        case .invalid(let message):
+            note(.error(message))
+            return []
+        case .local(let name, let argument):
+            return runLocal(name, argument)
+        case .command(let command):
+            switch command {
+            case .join(let room):
+                switchToRoom = room
+                if let index = index(of: .room(key: Self.key(room: room))) { switchTo(index) }
+            case .directMessage(let peer, _):
+                switchTo(directBuffer(peer))
+            case .part(let room):
+                if index(of: .room(key: Self.key(room: room))) == nil {
+                    note(.error("you are not in #\(room)"))
+                    return []
+                }
+            case .quit:
+                return [.perform(command), .quit]
+            default:
+                break
+            }
+            return [.perform(command)]
+        }
+    }
+
+    private mutating func runLocal(_ name: String, _ argument: String) -> [Effect] {
+        switch name {
+        case "help":
+            help(argument.trimmingCharacters(in: .whitespaces))
+        case "clear":
+            buffers[current].lines.removeAll()
+            buffers[current].readMarker = nil
+            buffers[current].scrollBack = 0
+        case "theme":
+            let theme = argument.trimmingCharacters(in: .whitespaces)
+            guard !theme.isEmpty else {
+                note(.error("usage: /theme NAME"))
+                return []
+            }
+            return [.theme(theme)]
+        default:
+            note(.error("unknown command /\(name) — /help lists the commands"))
+        }
+        return []
+    }
+
+    private mutating func help(_ topic: String) {
+        let all = InputLine.engineCommands + Completion.localCommands
+        let wanted = topic.hasPrefix("/") ? String(topic.dropFirst()) : topic
+        if wanted.isEmpty {
+            note(.notice("commands (Tab completes them; /help COMMAND for one):"))
+            for command in all.sorted(by: { $0.name < $1.name }) {
+                note(.notice("  \(command.usage) — \(command.summary)"))
+            }
+            note(.notice("keys: Alt-1…9, Ctrl-N/Ctrl-P or a click switch buffers; PgUp/PgDn and the wheel scroll"))
+        } else if let command = all.first(where: { $0.name == wanted.lowercased() }) {
+            note(.notice("\(command.usage) — \(command.summary)"))
+        } else {
+            note(.error("no command /\(wanted) — /help lists the commands"))
+        }
+    }
+}

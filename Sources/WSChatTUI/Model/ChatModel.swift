@@ -1,0 +1,122 @@
+import WSChatClient
+import WSChatProtocol
+
+/// Everything the terminal UI shows, as a value: buffers, the current one, the input line,
+/// the connection state. `handle` is the one `update`; `Renderer` draws it.
+public struct ChatModel: Equatable, Sendable {
+    public var buffers: [ChatBuffer]
+    public var current = 0
+    public var editor = LineEditor()
+    public var connection = ConnectionState.connecting(attempt: 0)
+    public var nick: String
+    public var server: String
+    public var width: Int
+    public var height: Int
+    /// A paste of more than `pasteConfirmLines` lines waiting for y/n.
+    public var pendingPaste: String?
+    /// Tab completion in progress: the candidates and which one is shown.
+    var completion: Completion?
+    /// The room a `/join` asked for: its buffer becomes current when joined.
+    var switchToRoom: String?
+
+    public static let pasteConfirmLines = 5
+
+    public init(nick: String, server: String, width: Int, height: Int) {
+        self.nick = nick
+        self.server = server
+        self.width = width
+        self.height = height
+        buffers = [ChatBuffer(kind: .server, name: server)]
+    }
+
+    public var currentBuffer: ChatBuffer { buffers[current] }
+
+    /// The room plain text goes to, when the current buffer is a room.
+    var currentRoom: String? {
+        if case .room = currentBuffer.kind { currentBuffer.name } else { nil }
+    }
+
+    var currentPeer: String? {
+        if case .direct = currentBuffer.kind { currentBuffer.name } else { nil }
+    }
+
+    // MARK: Buffers
+
+    func index(of kind: ChatBuffer.Kind) -> Int? {
+        buffers.firstIndex { $0.kind == kind }
+    }
+
+    /// The buffer of `kind`, created (after the others of its sort) if new.
+    mutating func buffer(_ kind: ChatBuffer.Kind, name: String) -> Int {
+        if let index = index(of: kind) { return index }
+        buffers.append(ChatBuffer(kind: kind, name: name))
+        return buffers.count - 1
+    }
+
+    mutating func roomBuffer(_ room: String) -> Int {
+        buffer(.room(key: Self.key(room: room)), name: room)
+    }
+
+    mutating func directBuffer(_ peer: String) -> Int {
+        buffer(.direct(key: Self.key(nick: peer)), name: peer)
+    }
+
+    public mutating func switchTo(_ index: Int) {
+        guard buffers.indices.contains(index), index != current else { return }
+        // What the user saw of the buffer they leave is now read.
+        buffers[current].readMarker = buffers[current].lines.count
+        buffers[current].unread = 0
+        buffers[current].highlighted = false
+        current = index
+        if buffers[index].unread == 0 { buffers[index].readMarker = nil }
+        buffers[index].unread = 0
+        buffers[index].highlighted = false
+        completion = nil
+    }
+
+    /// Adds a line to buffer `index`, counting it unread (and highlighted) when off screen.
+    /// Returns whether the bell should ring.
+    @discardableResult
+    mutating func append(_ line: BufferLine, to index: Int, highlight: Bool = false) -> Bool {
+        buffers[index].append(line)
+        guard index != current, !line.isOwn else { return false }
+        if buffers[index].unread == 0 { buffers[index].readMarker = buffers[index].lines.count - 1 }
+        buffers[index].unread += 1
+        if highlight { buffers[index].highlighted = true }
+        return highlight
+    }
+
+    mutating func note(_ content: BufferLine.Content, in index: Int? = nil) {
+        append(BufferLine(time: nil, content: content), to: index ?? current)
+    }
+
+    static func key(room: String) -> String {
+        (try? RoomName(validating: room).key) ?? room.lowercased()
+    }
+
+    static func key(nick: String) -> String {
+        (try? Nick(validating: nick).key) ?? nick.lowercased()
+    }
+
+    /// Whether `text` names `nick` as a word (case-insensitively).
+    static func mentions(_ text: String, nick: String) -> Bool {
+        let folded = text.lowercased()
+        let target = nick.lowercased()
+        var search = folded.startIndex..<folded.endIndex
+        while let found = folded.range(of: target, range: search) {
+            let before = found.lowerBound == folded.startIndex ? nil : folded[folded.index(before: found.lowerBound)]
+            let after = found.upperBound == folded.endIndex ? nil : folded[found.upperBound]
+            let isBoundary: (Character?) -> Bool = { c in c.map { !($0.isLetter || $0.isNumber || $0 == "_") } ?? true }
+            if isBoundary(before) && isBoundary(after) { return true }
+            search = found.upperBound..<folded.endIndex
+        }
+        return false
+    }
+}
+
+extension ChatModel {
+    /// Puts a message from the front end itself (a theme problem, say) in the server buffer.
+    public mutating func report(_ text: String) {
+        note(.notice(text), in: 0)
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import WSChatClient
+
+/// Draws a `ChatModel` into a `CellGrid`: the only place that knows what the screen looks
+/// like. Every pane is clipped to its own rectangle.
+public enum Renderer {
+    public struct Frame: Equatable, Sendable {
+        public var grid: CellGrid
+        /// Where the hardware cursor goes: the input caret (input methods draw there).
+        public var cursorX: Int
+        public var cursorY: Int
+    }
+
+    public static func render(_ model: ChatModel, now: ContinuousClock.Instant, timeZone: TimeZone = .current) -> Frame
+    {
+        let layout = Layout(width: model.width, height: model.height)
+        var grid = CellGrid(width: layout.width, height: layout.height)
+        guard layout.height >= 3 else {
+            return Frame(grid: grid, cursorX: 0, cursorY: 0)
+        }
+        drawTitle(model, layout, &grid)
+        drawChannels(model, layout, &grid)
+        drawMessages(model, layout, &grid, timeZone: timeZone)
+        drawStatus(model, layout, &grid, now: now)
+        let cursor = drawInput(model, layout, &grid)
+        return Frame(grid: grid, cursorX: cursor, cursorY: layout.inputRow)
+    }
+
+    // MARK: Panes
+
+    static func drawTitle(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid) {
+        let buffer = model.currentBuffer
+        var title: String
+        switch buffer.kind {
+        case .server: title = " \(buffer.name)"
+        case .room: title = " #\(buffer.name)" + (buffer.topic.isEmpty ? "" : " — \(buffer.topic)")
+        case .direct: title = " \(buffer.name) (direct messages)"
+        }
+        title = Sanitizer.singleLine(title)
+        grid.fill(y: 0, from: 0, to: layout.width, style: .key(.title))
+        grid.put(title, x: 0, y: 0, style: .key(.title))
+    }
+
+    static func drawChannels(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid) {
+        let width = layout.channelWidth
+        guard width > 0 else { return }
+        for row in 0..<layout.messageRows {
+            grid.fill(y: row + 1, from: 0, to: width - 1, style: .key(.channels))
+            grid.put("│", x: width - 1, y: row + 1, style: .key(.border))
+        }
+        for (index, buffer) in model.buffers.enumerated() where index < layout.messageRows {
+            let style: StyleKey
+            if index == model.current {
+                style = .channelsCurrent
+            } else if buffer.highlighted {
+                style = .channelsMention
+            } else if buffer.unread > 0 {
+                style = .channelsUnread
+            } else if case .direct = buffer.kind {
+                style = .channelsDM
+            } else {
+                style = .channels
+            }
+            let y = index + 1
+            let mark: String
+            switch buffer.kind {
+            case .server: mark = ""
+            case .room: mark = "#"
+            case .direct: mark = "@"
+            }
+            let count = buffer.unread > 0 ? (buffer.highlighted ? " !\(buffer.unread)" : " \(buffer.unread)") : ""
+            let number = index < 9 ? "\(index + 1) " : "  "
+            let room = width - 1 - TextWidth.of(number) - TextWidth.of(count)
+            let name = String(TextWidth.prefix(of: Sanitizer.singleLine(mark + buffer.name), fitting: max(0, room)))
+            grid.fill(y: y, from: 0, to: width - 1, style: .key(style))
+            grid.put(number + name, x: 0, y: y, limit: width - 1, style: .key(style))
+            grid.put(count, x: width - 1 - TextWidth.of(count), y: y, limit: width - 1, style: .key(style))
+        }
+    }
+
+    static func drawMessages(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid, timeZone: TimeZone) {
+        let buffer = model.currentBuffer
+        let x = layout.messageX + (layout.channelWidth > 0 ? 1 : 0)
+        let width = max(1, layout.width - x)
+        let rows = layout.messageRows
+        guard rows > 0 else { return }
+
+        // Build rows bottom-up until the pane is full; skip `scrollBack` lines first.
+        var pane: [[Wrapping.Segment]] = []
+        var lineIndex = buffer.lines.count - 1 - buffer.scrollBack
+        let showMarker = buffer.readMarker.map { $0 > 0 && $0 < buffer.lines.count } ?? false
+        while lineIndex >= 0 && pane.count < rows {
+            let formatted = format(buffer.lines[lineIndex], nick: model.nick, width: width, timeZone: timeZone)
+            pane.insert(contentsOf: formatted, at: 0)
+            if showMarker, lineIndex == buffer.readMarker {
+                let rule = String(repeating: "─", count: max(0, (width - 5) / 2))
+                pane.insert([(rule + " new " + rule, .key(.chatMarker))], at: 0)
+            }
+            lineIndex -= 1
+        }
+        if pane.count > rows { pane.removeFirst(pane.count - rows) }
+        if buffer.scrollBack > 0 {
+            let below = "── \(buffer.scrollBack) more below ──"
+            if pane.count == rows { pane.removeLast() }
+            pane.append([(below, .key(.chatMore))])
+        }
+        for (row, segments) in pane.enumerated() {
+            var column = x
+            for segment in segments {
+                column = grid.put(segment.text, x: column, y: row + 1, limit: layout.width, style: segment.style)
+            }
+        }
+    }
+
+    /// A buffer line as wrapped rows: `HH:MM nick text`, continuation rows indented.
+    static func format(_ line: BufferLine, nick: String, width: Int, timeZone: TimeZone) -> [[Wrapping.Segment]] {
+        let time = line.time.map { clock($0, timeZone: timeZone) + " " } ?? "      "
+        var prefix: [Wrapping.Segment] = [(time, .key(.chatTime))]
+        var body: [Wrapping.Segment] = []
+        let textStyle: Style = line.mentions ? .key(.chatMention) : .key(.chatText)
+        switch line.content {
+        case .message(let from, let text, let action, _):
+            let nickStyle: Style = line.isOwn ? .key(.chatNickSelf) : .nick(NickColor.index(for: from))
+            if action {
+                prefix.append(("* ", .key(.chatAction)))
+                prefix.append((Sanitizer.singleLine(from) + " ", nickStyle))
+                body = inert(text, style: .key(.chatAction))
+            } else {
+                prefix.append((Sanitizer.singleLine(from) + " ", nickStyle))
+                body = inert(text, style: textStyle)
+            }
+        case .pending(let text, let action, _):
+            prefix.append(((action ? "* " : "") + Sanitizer.singleLine(nick) + " ", .key(.chatPending)))
+            body = inert(text, style: .key(.chatPending))
+            body.append((" (sending…)", .key(.chatPending)))
+        case .failed(let text, let reason):
+            prefix.append(("✗ ", .key(.chatError)))
+            body = inert(text, style: .key(.chatError))
+            body.append((" — \(reason)", .key(.chatError)))
+        case .event(let text):
+            prefix.append(("-- ", .key(.chatEvent)))
+            body = inert(text, style: .key(.chatEvent))
+        case .notice(let text):
+            prefix.append(("-- ", .key(.chatNotice)))
+            body = inert(text, style: .key(.chatNotice))
+        case .error(let text):
+            prefix.append(("!! ", .key(.chatError)))
+            body = inert(text, style: .key(.chatError))
+        }
+        let indent = prefix.reduce(0) { $0 + TextWidth.of($1.text) }
+        if indent * 2 > width {
+            // A narrow pane: the prefix gets its own row logic by flowing with the text.
+            return Wrapping.wrap(prefix + body, width: width)
+        }
+        let wrapped = Wrapping.wrap(body, width: width - indent)
+        return wrapped.enumerated().map { index, row in
+            (index == 0 ? prefix : [(String(repeating: " ", count: indent), .plain)]) + row
+        }
+    }
+
+    static func inert(_ text: String, style: Style) -> [Wrapping.Segment] {
+        Sanitizer.runs(text).map { run in (run.text, run.isControl ? .key(.chatControl) : style) }
+    }
+
+    static func clock(_ milliseconds: Int64, timeZone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents(
+            [.hour, .minute], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        return String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
+    }
+
+    static func drawStatus(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid, now: ContinuousClock.Instant) {
+        let y = layout.statusRow
+        grid.fill(y: y, from: 0, to: layout.width, style: .key(.status))
+        if let paste = model.pendingPaste {
+            let lines = paste.split(separator: "\n", omittingEmptySubsequences: false).count
+            grid.put(" Paste \(lines) lines as one message? [y/n]", x: 0, y: y, style: .key(.statusOffline))
+            return
+        }
+        var column = grid.put(
+            " [\(Sanitizer.singleLine(model.nick))] \(Sanitizer.singleLine(model.server)) · ", x: 0, y: y,
+            style: .key(.status))
+        let stateStyle: StyleKey
+        switch model.connection {
+        case .connected: stateStyle = .statusLag
+        case .connecting: stateStyle = .status
+        case .reconnecting, .offline: stateStyle = .statusOffline
+        }
+        column = grid.put(model.connection.summary(now: now), x: column, y: y, style: .key(stateStyle))
+        let buffer = model.currentBuffer
+        if case .room = buffer.kind {
+            grid.put(
+                " · #\(Sanitizer.singleLine(buffer.name)) (\(buffer.members.count))", x: column, y: y,
+                style: .key(.status))
+        }
+    }
+
+    /// Draws the prompt and the visible part of the input line; returns the caret column.
+    static func drawInput(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid) -> Int {
+        let y = layout.inputRow
+        grid.fill(y: y, from: 0, to: layout.width, style: .key(.input))
+        let prompt: String
+        switch model.currentBuffer.kind {
+        case .room: prompt = "#\(Sanitizer.singleLine(model.currentBuffer.name))› "
+        case .direct: prompt = "@\(Sanitizer.singleLine(model.currentBuffer.name))› "
+        case .server: prompt = "› "
+        }
+        let promptEnd = grid.put(
+            String(TextWidth.prefix(of: prompt, fitting: layout.width / 2)), x: 0, y: y, style: .key(.inputPrompt))
+        let room = max(1, layout.width - promptEnd - 1)
+        // What the user types is shown with its newlines (from a paste) as ↵.
+        let characters = model.editor.characters.map { $0 == "\n" ? "↵" : Character(Sanitizer.singleLine(String($0))) }
+        let caret = model.editor.caret
+        var start = 0
+        while TextWidth.of(String(characters[start..<caret])) > room { start += 1 }
+        let visible = String(characters[start...])
+        grid.put(visible, x: promptEnd, y: y, limit: layout.width, style: .key(.input))
+        return promptEnd + TextWidth.of(String(characters[start..<caret]))
+    }
+}
+
+/// A nick's colour: a stable hash of its case-folded spelling, so it is the same in every
+/// session and on every machine (Swift's own hashing is seeded per process).
+public enum NickColor {
+    public static let paletteSize = 12
+
+    public static func index(for nick: String) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in nick.lowercased().utf8 {
+            hash = (hash ^ UInt32(byte)) &* 16_777_619
+        }
+        return Int(hash % UInt32(paletteSize))
+    }
+}

@@ -1,0 +1,142 @@
+import CNcursesw
+import Dispatch
+import Foundation
+import Synchronization
+import WSChatClient
+
+/// Runs the terminal UI on the engine until the user quits: one thread owns ncurses and
+/// sleeps in `poll` until a key, an engine event, a signal or (while reconnecting) the next
+/// second of the countdown. Idle means idle.
+public final class TerminalApp: Sendable {
+    public struct Options: Sendable {
+        public var nick: String
+        public var server: String
+        public var theme: String
+        public var themes: ThemeLibrary
+        /// NO_COLOR is set: attributes only, whatever the theme.
+        public var noColor: Bool
+
+        public init(nick: String, server: String, theme: String, themes: ThemeLibrary, noColor: Bool) {
+            self.nick = nick
+            self.server = server
+            self.theme = theme
+            self.themes = themes
+            self.noColor = noColor
+        }
+    }
+
+    private enum Request: Sendable {
+        case engine(EngineEvent)
+        case engineStopped
+        case terminate
+    }
+
+    private let engine: ChatEngine
+    private let options: Options
+    private let requests = Mutex<[Request]>([])
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    public init(engine: ChatEngine, options: Options) {
+        self.engine = engine
+        self.options = options
+        var fds: [Int32] = [0, 0]
+        pipe(&fds)
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+    }
+
+    /// Runs until the user quits or a signal asks to; the terminal is restored either way.
+    public func run() async {
+        let forwarding = Task {
+            for await event in engine.events { post(.engine(event)) }
+            post(.engineStopped)
+        }
+        let signals = [SIGTERM, SIGHUP, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.post(.terminate) }
+            source.resume()
+            return source
+        }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                loop()
+                done.resume()
+            }
+            thread.stackSize = 1 << 22
+            thread.start()
+        }
+        signals.forEach { $0.cancel() }
+        forwarding.cancel()
+    }
+
+    private func post(_ request: Request) {
+        requests.withLock { $0.append(request) }
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    private func loop() {
+        let screen = CursesScreen()
+        screen.start()
+        defer { screen.stop() }
+        var model = ChatModel(
+            nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)
+        apply(theme: options.theme, to: screen, model: &model)
+        screen.paint(Renderer.render(model, now: .now))
+
+        var running = true
+        while running {
+            wait(timeout: { if case .reconnecting = model.connection { 1000 } else { -1 } }())
+            var effects: [Effect] = []
+            for request in requests.withLock({ pending in
+                defer { pending.removeAll() }; return pending
+            }) {
+                switch request {
+                case .engine(let event): effects += model.handle(.engine(event))
+                case .engineStopped, .terminate: running = false
+                }
+            }
+            for event in screen.readEvents() {
+                if event == .key(.control("l")) { screen.invalidate() }
+                effects += model.handle(event)
+            }
+            for effect in effects {
+                switch effect {
+                case .perform(let command): engine.perform(command)
+                case .bell: screen.bell()
+                case .quit: running = false
+                case .theme(let name): apply(theme: name, to: screen, model: &model)
+                }
+            }
+            screen.paint(Renderer.render(model, now: .now))
+        }
+        engine.perform(.quit(reason: nil))
+    }
+
+    /// Sleeps until stdin or the wake pipe is readable, or `timeout` milliseconds pass.
+    private func wait(timeout: Int32) {
+        var fds = [
+            pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&fds, 2, timeout)
+        if ready > 0, fds[1].revents != 0 {
+            var buffer = [UInt8](repeating: 0, count: 256)
+            _ = read(wakeRead, &buffer, buffer.count)
+        }
+    }
+
+    private func apply(theme name: String, to screen: CursesScreen, model: inout ChatModel) {
+        let chosen = options.noColor ? "mono" : name
+        do {
+            let (theme, problems) = try options.themes.load(chosen)
+            screen.use(theme.limited(toColors: screen.colors))
+            for problem in problems { model.report(problem) }
+            if options.noColor && name != "mono" { model.report("NO_COLOR is set: using the mono theme") }
+        } catch {
+            model.report("\(error)")
+        }
+    }
+}

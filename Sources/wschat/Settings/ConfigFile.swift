@@ -1,0 +1,130 @@
+import Foundation
+import TOMLKit
+
+/// `$XDG_CONFIG_HOME/wschat/config.toml`: what a user sets once instead of on every start.
+/// Flags override it. A bad file is reported with its line and key, never half-applied.
+struct ConfigFile: Equatable {
+    var servers: [String]?
+    var nick: String?
+    var rooms: [String]?
+    var theme: String?
+    var logFile: String?
+    var passwordFile: String?
+    var insecure: Bool?
+    var pingInterval: Double?
+    var pingTimeout: Double?
+    var backoffBase: Double?
+    var backoffCap: Double?
+
+    static let example = """
+        server = "ws://localhost:8080/ws"   # or servers = ["wss://a.example/ws", "wss://b.example/ws"]
+        nick = "alice"
+        rooms = ["general", "rust"]
+        theme = "default"                    # default, light, solarized-dark, mono, or your own
+        log_file = "~/.local/state/wschat/wschat.log"
+
+        [keepalive]
+        interval = 15                        # seconds between pings
+        timeout = 10                         # seconds without an answer before reconnecting
+
+        [reconnect]
+        base = 1                             # seconds: first retry within this
+        cap = 30                             # seconds: never wait longer than this
+        """
+
+    /// The config file's path for this environment.
+    static func path(environment: [String: String]) -> URL {
+        configDirectory(environment: environment).appendingPathComponent("config.toml")
+    }
+
+    static func configDirectory(environment: [String: String]) -> URL {
+        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("wschat")
+        }
+        return URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory()).appendingPathComponent(".config/wschat")
+    }
+
+    /// Reads the file if there is one.
+    static func load(from url: URL) throws -> ConfigFile? {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        return try parse(text, path: url.path)
+    }
+
+    static func parse(_ text: String, path: String) throws -> ConfigFile {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError("\(path):\(error.source.begin.line): \(error.description)")
+        }
+        var config = ConfigFile()
+        func fail(_ key: String, _ problem: String) -> ConfigError {
+            ConfigError("\(path):\(line(of: key, in: text)): key \"\(key)\": \(problem)")
+        }
+        func string(_ key: String, _ value: any TOMLValueConvertible) throws -> String {
+            guard let string = value.string else { throw fail(key, "must be a string") }
+            return string
+        }
+        func number(_ key: String, _ value: any TOMLValueConvertible) throws -> Double {
+            guard let number = value.double ?? value.int.map(Double.init), number > 0 else {
+                throw fail(key, "must be a positive number of seconds")
+            }
+            return number
+        }
+        func strings(_ key: String, _ value: any TOMLValueConvertible) throws -> [String] {
+            guard let array = value.array else { throw fail(key, "must be a list of strings") }
+            return try array.map { element in
+                guard let string = element.string else { throw fail(key, "must be a list of strings") }
+                return string
+            }
+        }
+        for (key, value) in table {
+            switch key {
+            case "server": config.servers = [try string(key, value)]
+            case "servers": config.servers = try strings(key, value)
+            case "nick": config.nick = try string(key, value)
+            case "rooms": config.rooms = try strings(key, value)
+            case "theme": config.theme = try string(key, value)
+            case "log_file": config.logFile = try string(key, value)
+            case "password_file": config.passwordFile = try string(key, value)
+            case "insecure":
+                guard let flag = value.bool else { throw fail(key, "must be true or false") }
+                config.insecure = flag
+            case "keepalive", "reconnect":
+                guard let section = value.table else { throw fail(key, "must be a [\(key)] section") }
+                for (inner, innerValue) in section {
+                    switch (key, inner) {
+                    case ("keepalive", "interval"): config.pingInterval = try number(inner, innerValue)
+                    case ("keepalive", "timeout"): config.pingTimeout = try number(inner, innerValue)
+                    case ("reconnect", "base"): config.backoffBase = try number(inner, innerValue)
+                    case ("reconnect", "cap"): config.backoffCap = try number(inner, innerValue)
+                    default: throw fail("\(key).\(inner)", "unknown key")
+                    }
+                }
+            default:
+                throw fail(
+                    key,
+                    "unknown key (known: server, servers, nick, rooms, theme, log_file, password_file, insecure, [keepalive], [reconnect])"
+                )
+            }
+        }
+        return config
+    }
+
+    /// The line where `key` is set (TOMLKit reports lines for syntax errors only).
+    static func line(of key: String, in text: String) -> Int {
+        let name = key.split(separator: ".").last.map(String.init) ?? key
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.hasPrefix(name), trimmed.dropFirst(name.count).drop(while: { $0 == " " }).hasPrefix("=") {
+                return number + 1
+            }
+        }
+        return 1
+    }
+}
+
+struct ConfigError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

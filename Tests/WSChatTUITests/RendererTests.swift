@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+import WSChatClient
+import WSChatProtocol
+
+@testable import WSChatTUI
+
+@Suite("The renderer, on an in-memory grid")
+struct RendererTests {
+    static let utc = TimeZone(identifier: "UTC")!
+
+    /// A model in #general with the given messages from bob (ts 0 is 00:00 UTC).
+    static func model(width: Int = 80, height: Int = 12, messages: [String] = [], nick: String = "alice") -> ChatModel {
+        var model = ChatModel(nick: nick, server: "test", width: width, height: height)
+        _ = model.handle(
+            .engine(
+                .server(
+                    .joined(
+                        .init(
+                            room: "general", epoch: "e", topic: "the topic", members: ["alice", "bob"], history: [],
+                            more: false)), raw: "")))
+        for (index, text) in messages.enumerated() {
+            let message = ChatMessage(
+                room: "general", id: Int64(index + 1), ts: 0, from: "bob", text: text, cid: "c\(index)")
+            _ = model.handle(.engine(.server(.message(message), raw: "")))
+        }
+        return model
+    }
+
+    static func render(_ model: ChatModel) -> Renderer.Frame {
+        Renderer.render(model, now: .now, timeZone: utc)
+    }
+
+    @Test func theLayoutHasTitleChannelsMessagesStatusAndInput() {
+        let frame = Self.render(Self.model(messages: ["hello"]))
+        let grid = frame.grid
+        #expect(grid.row(0).hasPrefix(" #general — the topic"))
+        #expect(grid.row(1).hasPrefix("1 test"))
+        #expect(grid.row(2).hasPrefix("2 #general"))
+        #expect(grid.row(1).contains("│ 00:00 bob hello"))
+        #expect(grid.row(10).contains("[alice] test"))
+        #expect(grid.row(11).hasPrefix("#general› "))
+        #expect(frame.cursorY == 11 && frame.cursorX == 10)
+    }
+
+    @Test(arguments: [
+        "你好 bob，这是中文 🎉 and a long line that should wrap around the message pane nicely when it is long enough to need it",
+        String(repeating: "漢", count: 200),
+        String(repeating: "🧑‍🤝‍🧑🇯🇵❤️", count: 40),
+        String(repeating: "e\u{0301}", count: 150),
+        "word " + String(repeating: "x", count: 300),
+    ])
+    func wideTextWrapsByCellsAndNeverStraddlesTheEdge(_ text: String) {
+        for width in [40, 41, 57, 80, 121] {
+            let frame = Self.render(Self.model(width: width, height: 30, messages: [text]))
+            let grid = frame.grid
+            for y in 0..<grid.height {
+                // A continuation cell always follows a wide character: nothing straddles.
+                for x in 0..<grid.width where grid[x, y].isContinuation {
+                    #expect(x > 0 && TextWidth.of(Character(grid[x - 1, y].text)) == 2)
+                }
+            }
+            let shown = (1..<grid.height - 2).map { grid.row($0) }.joined()
+            let visible = text.filter { $0 != " " }
+            #expect(visible.allSatisfy { shown.contains($0) }, "width \(width)")
+        }
+    }
+
+    @Test func wideCharactersTakeTwoCells() {
+        #expect(TextWidth.of("漢字") == 4)
+        #expect(TextWidth.of("ｱ") == 1)  // halfwidth katakana
+        #expect(TextWidth.of("Ａ") == 2)  // fullwidth A
+        #expect(TextWidth.of("🎉") == 2)
+        #expect(TextWidth.of("🧑‍🤝‍🧑") == 2, "a ZWJ sequence is one cluster")
+        #expect(TextWidth.of("🇯🇵") == 2, "a flag is one cluster")
+        #expect(TextWidth.of("❤️") == 2, "VS16 makes a text symbol an emoji")
+        #expect(TextWidth.of("e\u{0301}") == 1, "a combining mark adds no width")
+        #expect(TextWidth.of("\u{200B}") == 0)
+    }
+
+    @Test func controlCharactersAreDrawnInert() {
+        let frame = Self.render(Self.model(messages: ["\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}x"]))
+        let row = frame.grid.row(1)
+        #expect(row.contains("^[[2J^[]0;owned^G<9B>x"))
+        let caret = row.range(of: "^[")!
+        let x = row.distance(from: row.startIndex, to: caret.lowerBound)
+        #expect(frame.grid[x, 1].style == .key(.chatControl))
+        #expect(
+            !(0..<frame.grid.height).map(frame.grid.row).joined().unicodeScalars.contains {
+                $0.value < 0x20 || (0x7F...0x9F).contains($0.value)
+            })
+    }
+
+    @Test func everyPaneIsClippedAndTinyTerminalsDoNotCrash() {
+        for (width, height) in [(40, 10), (30, 8), (20, 5), (10, 3), (1, 1), (0, 0)] {
+            var model = Self.model(width: width, height: height, messages: ["漢字" + String(repeating: "x", count: 100)])
+            model.editor.insert(String(repeating: "長い入力", count: 30))
+            let frame = Self.render(model)
+            #expect(frame.grid.width == max(width, 1) || width == 0)
+            #expect(frame.cursorX < max(frame.grid.width, 1))
+        }
+        let frame = Self.render(Self.model(width: 40, height: 10, messages: [String(repeating: "a", count: 500)]))
+        for y in 1..<8 {
+            #expect(frame.grid.row(y).prefix(11).last == "│", "the channel list keeps its border on row \(y)")
+        }
+    }
+
+    @Test func theCursorFollowsTheCaretOverWideCharacters() {
+        var model = Self.model()
+        model.editor.insert("日本語abc")
+        model.editor.moveLeft()
+        model.editor.moveLeft()
+        model.editor.moveLeft()
+        let frame = Self.render(model)
+        #expect(frame.cursorX == TextWidth.of("#general› ") + 6)
+    }
+
+    @Test func aLongInputScrollsSoTheCaretStaysVisible() {
+        var model = Self.model(width: 40, height: 10)
+        model.editor.insert(String(repeating: "漢", count: 50))
+        let frame = Self.render(model)
+        #expect(frame.cursorX < 40)
+        #expect(frame.grid.row(9).contains("漢"))
+    }
+
+    @Test func scrolledUpShowsHowManyMoreAreBelow() {
+        var model = Self.model(width: 60, height: 8, messages: (1...30).map { "line \($0)" })
+        _ = model.handle(.key(.pageUp))
+        let frame = Self.render(model)
+        #expect(frame.grid.row(5).contains("more below"))
+        #expect(!frame.grid.text.contains("line 30"))
+    }
+
+    @Test func nickColoursAreStableAcrossSessions() {
+        #expect(NickColor.index(for: "alice") == NickColor.index(for: "ALICE"))
+        #expect(NickColor.index(for: "alice") == 11, "FNV-1a, not the per-process seeded Hasher")
+    }
+}
