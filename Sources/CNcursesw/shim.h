@@ -6,7 +6,9 @@
 #ifndef _XOPEN_SOURCE_EXTENDED
 #define _XOPEN_SOURCE_EXTENDED 1
 #endif
+#include <langinfo.h>
 #include <locale.h>
+#include <string.h>
 #include <signal.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -33,7 +35,12 @@ static inline mmask_t wschat_mouse_mask(void) {
 static inline int wschat_is_click(mmask_t state) { return (state & (BUTTON1_PRESSED | BUTTON1_CLICKED)) != 0; }
 static inline int wschat_is_wheel_up(mmask_t state) { return (state & BUTTON4_PRESSED) != 0; }
 static inline int wschat_is_wheel_down(mmask_t state) { return (state & BUTTON5_PRESSED) != 0; }
-static inline void wschat_set_locale_from_environment(void) { setlocale(LC_ALL, ""); }
+// The user's locale; wide characters need a UTF-8 one, so fall back to C.UTF-8 for the
+// character type when the environment names none (a bare CI shell, say).
+static inline void wschat_set_locale_from_environment(void) {
+    setlocale(LC_ALL, "");
+    if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0) setlocale(LC_CTYPE, "C.UTF-8");
+}
 // The terminal's (libc's) idea of a character's width; wchar.h hides it without _XOPEN_SOURCE.
 extern int wcwidth(wchar_t c);
 static inline int wschat_wcwidth(wchar_t c) { return wcwidth(c); }

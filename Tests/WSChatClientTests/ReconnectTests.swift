@@ -18,8 +18,8 @@ struct ReconnectTests {
 
     @Test func aServerRestartOnTheSamePortLosesNothingAndDoublesNothing() async throws {
         let store = MemoryHistoryStore()  // survives the restart, as a database would
-        let first = try await TestServer.start(store: store)
-        let port = first.port
+        let port = try TestServer.unusedFixedPort()
+        let first = try await TestServer.start(store: store) { $0.port = port }
         let alice = RecordedEngine(RecordedEngine.configuration(url: first.url, nick: "alice"))
         let bob = RecordedEngine(RecordedEngine.configuration(url: first.url, nick: "bob"))
         for client in [alice, bob] {
@@ -61,8 +61,8 @@ struct ReconnectTests {
     }
 
     @Test func aRestartedMemoryServerIsReportedAsLostHistory() async throws {
-        let first = try await TestServer.start()
-        let port = first.port
+        let port = try TestServer.unusedFixedPort()
+        let first = try await TestServer.start { $0.port = port }
         let alice = RecordedEngine(RecordedEngine.configuration(url: first.url, nick: "alice"))
         try await alice.waitUntil("joined") { $0.contains { if case .server(.joined, _) = $0 { true } else { false } } }
         alice.say("before")

@@ -120,3 +120,18 @@ struct ErrorCodeTests {
         try await server.stop()
     }
 }
+
+@Suite("Nothing a client sends reaches others with control characters", .timeLimit(.minutes(1)))
+struct RelayedTextTests {
+    @Test func aQuitReasonWithControlCharactersIsDropped() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.user("alice")
+        let mallory = try await server.user("mallory")
+        try await alice.join("general")
+        try await mallory.join("general")
+        _ = try await alice.next()
+        try await mallory.send(.quit(reason: "\u{1B}]0;owned\u{07}"))
+        #expect(try await alice.next() == .presence(.init(room: "general", nick: "mallory", event: .quit)))
+        try await server.stop()
+    }
+}

@@ -107,12 +107,22 @@ public final class ProductProcess: Sendable {
         kill(process.processIdentifier, signal)
     }
 
+    /// The exit status. The child is reaped here with waitpid: Foundation's own monitoring
+    /// did not always notice an exit in a test process that also runs tmux.
     public func waitForExit(timeout: Duration) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        let pid = process.processIdentifier
+        while true {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                let exitCode = (status >> 8) & 0xFF
+                let signal = status & 0x7F
+                return signal == 0 ? exitCode : 128 + signal
+            }
+            if reaped == -1 && errno == ECHILD { return process.terminationStatus }  // Foundation reaped it
             guard ContinuousClock.now < deadline else { throw TestFailure("still running after \(timeout)") }
             try await Task.sleep(for: .milliseconds(10))
         }
-        return process.terminationStatus
     }
 }

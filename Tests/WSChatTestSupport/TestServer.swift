@@ -31,9 +31,15 @@ public final class TestServer: Sendable {
         let server = ChatServer(configuration: configuration, store: store, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let group = try server.makeServiceGroup(signals: []) { port in portContinuation.yield(port) }
-        let task = Task { try await group.run() }
+        let task = Task {
+            defer { portContinuation.finish() }  // a server that fails to start must not hang the test
+            try await group.run()
+        }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
+        guard let port = await iterator.next() else {
+            throw TestFailure(
+                "the server did not start on port \(configuration.port): \(String(describing: await task.result))")
+        }
         return TestServer(port: port, configuration: configuration, group: group, task: task)
     }
 
@@ -42,6 +48,27 @@ public final class TestServer: Sendable {
         self.configuration = configuration
         self.group = group
         self.task = task
+    }
+
+    /// A port below the kernel's ephemeral range (so no test's port-0 server takes it while a
+    /// restart test has it free) that nothing listens on now.
+    public static func unusedFixedPort() throws -> Int {
+        for _ in 0..<50 {
+            let port = Int.random(in: 20_000..<30_000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            if bound == 0 { return port }
+        }
+        throw TestFailure("no free port found in 20000-29999")
     }
 
     /// Graceful shutdown, as on SIGTERM; returns when the server has stopped.

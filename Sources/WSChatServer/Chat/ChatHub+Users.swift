@@ -96,8 +96,15 @@ extension ChatHub {
 
     func quit(_ id: ConnectionID, reason: String?) {
         guard let outbox = sessions[id]?.outbox else { return }
-        disconnectSession(id, reason: reason)
+        disconnectSession(id, reason: reason.flatMap(Self.relayable))
         outbox.close(.normal, reason: "bye")
+    }
+
+    /// A quit reason is relayed to others, so it follows the topic's rules; one that breaks
+    /// them (control characters, say) is dropped rather than refused: the user is leaving.
+    static func relayable(_ reason: String) -> String? {
+        guard !reason.isEmpty, (try? TextRules.validateTopic(reason)) != nil else { return nil }
+        return reason
     }
 
     /// Removes the session's nick and rooms at once so that `quit` is seen before the close.

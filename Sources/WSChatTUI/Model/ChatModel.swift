@@ -74,12 +74,13 @@ public struct ChatModel: Equatable, Sendable {
         completion = nil
     }
 
-    /// Adds a line to buffer `index`, counting it unread (and highlighted) when off screen.
-    /// Returns whether the bell should ring.
+    /// Adds a line to buffer `index`, counting it unread (and highlighted) when off screen:
+    /// messages count, events (joins, parts, topics) and notices do not. Returns whether the
+    /// bell should ring.
     @discardableResult
     mutating func append(_ line: BufferLine, to index: Int, highlight: Bool = false) -> Bool {
         buffers[index].append(line)
-        guard index != current, !line.isOwn else { return false }
+        guard index != current, !line.isOwn, case .message = line.content else { return false }
         if buffers[index].unread == 0 { buffers[index].readMarker = buffers[index].lines.count - 1 }
         buffers[index].unread += 1
         if highlight { buffers[index].highlighted = true }

@@ -24,10 +24,13 @@ public struct LineEditor: Equatable, Sendable {
         return text
     }
 
+    /// Inserts at the caret. Text is re-read as grapheme clusters, so a combining mark or a
+    /// ZWJ typed after its base joins it instead of standing alone.
     public mutating func insert(_ text: String) {
-        let new = Array(text)
-        characters.insert(contentsOf: new, at: caret)
-        caret += new.count
+        let before = String(characters[..<caret]) + text
+        let after = String(characters[caret...])
+        characters = Array(before + after)
+        caret = min(Array(before).count, characters.count)
     }
 
     public mutating func deleteBackward() {

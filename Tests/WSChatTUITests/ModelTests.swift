@@ -1,0 +1,176 @@
+import Testing
+import WSChatClient
+import WSChatProtocol
+
+@testable import WSChatTUI
+
+@Suite("The UI model")
+struct ModelTests {
+    static func joined(_ room: String, members: [String] = ["alice", "bob"]) -> UIEvent {
+        .engine(
+            .server(
+                .joined(.init(room: room, epoch: "e", topic: "", members: members, history: [], more: false)), raw: ""))
+    }
+
+    static func message(
+        _ text: String, from: String = "bob", room: String = "general", id: Int64 = 1, cid: String = "x"
+    ) -> UIEvent {
+        .engine(.server(.message(ChatMessage(room: room, id: id, ts: 0, from: from, text: text, cid: cid)), raw: ""))
+    }
+
+    static func typed(_ model: inout ChatModel, _ text: String) {
+        for character in text { _ = model.handle(.key(.character(character))) }
+    }
+
+    static func inRooms(_ rooms: String...) -> ChatModel {
+        var model = ChatModel(nick: "alice", server: "test", width: 80, height: 24)
+        for room in rooms { _ = model.handle(joined(room)) }
+        return model
+    }
+
+    @Test func editingKeysWorkOverWideCharacters() {
+        var editor = LineEditor()
+        editor.insert("你好 world 🎉")
+        editor.moveHome()
+        editor.moveWordRight()
+        #expect(editor.caret == 2)
+        editor.moveEnd()
+        editor.moveWordLeft()
+        #expect(editor.caret == 3)
+        editor.killToEnd()
+        #expect(editor.text == "你好 ")
+        editor.yank()
+        editor.yank()
+        #expect(editor.text == "你好 world 🎉world 🎉")
+        editor.killWordBackward()
+        #expect(editor.text == "你好 world 🎉", "Ctrl-W takes the word before the caret and what follows it")
+        editor.killWordBackward()
+        #expect(editor.text == "你好 ")
+        editor.moveLeft()
+        editor.deleteBackward()
+        #expect(editor.text == "你 ")
+        editor.killToStart()
+        #expect(editor.text == " ")
+        editor.insert("e")
+        editor.insert("\u{0301}")
+        #expect(editor.characters.count == 2, "a combining mark joins its base: \(editor.characters)")
+    }
+
+    @Test func enterSendsToTheCurrentRoomAndUnknownCommandsNeverBecomeText() {
+        var model = Self.inRooms("general")
+        Self.typed(&model, "hello 世界")
+        #expect(model.handle(.key(.enter)) == [.perform(.say(room: "general", text: "hello 世界", action: false))])
+        Self.typed(&model, "/frobnicate now")
+        #expect(model.handle(.key(.enter)).isEmpty)
+        #expect(
+            model.currentBuffer.lines.last?.content == .error("unknown command /frobnicate — /help lists the commands"))
+        Self.typed(&model, "/msg")
+        #expect(model.handle(.key(.enter)).isEmpty)
+        #expect(model.currentBuffer.lines.last?.content == .error("usage: /msg NICK TEXT"))
+        Self.typed(&model, "/me waves")
+        #expect(model.handle(.key(.enter)) == [.perform(.say(room: "general", text: "waves", action: true))])
+        Self.typed(&model, "/quit bye")
+        #expect(model.handle(.key(.enter)) == [.perform(.quit(reason: "bye")), .quit])
+        Self.typed(&model, "/theme light")
+        #expect(model.handle(.key(.enter)) == [.theme("light")])
+    }
+
+    @Test func msgOpensADirectMessageBuffer() {
+        var model = Self.inRooms("general")
+        Self.typed(&model, "/msg bob psst")
+        #expect(model.handle(.key(.enter)) == [.perform(.directMessage(to: "bob", text: "psst"))])
+        #expect(model.currentBuffer.kind == .direct(key: "bob"))
+        Self.typed(&model, "more")
+        #expect(model.handle(.key(.enter)) == [.perform(.directMessage(to: "bob", text: "more"))])
+    }
+
+    @Test func historyIsPerBuffer() {
+        var model = Self.inRooms("general", "rust")
+        Self.typed(&model, "in rust")
+        _ = model.handle(.key(.enter))
+        _ = model.handle(.key(.control("p")))
+        Self.typed(&model, "in general")
+        _ = model.handle(.key(.enter))
+        Self.typed(&model, "draft")
+        _ = model.handle(.key(.up))
+        #expect(model.editor.text == "in general")
+        _ = model.handle(.key(.up))
+        #expect(model.editor.text == "in general")
+        _ = model.handle(.key(.down))
+        #expect(model.editor.text == "draft")
+    }
+
+    @Test func unreadMentionsAndDirectMessagesAreMarkedAndRingTheBell() {
+        var model = Self.inRooms("general", "rust")
+        #expect(model.currentBuffer.name == "general")
+        #expect(model.handle(Self.message("plain", room: "rust", id: 1)).isEmpty)
+        #expect(model.handle(Self.message("hey Alice, look", room: "rust", id: 2)) == [.bell])
+        let rust = model.buffers.firstIndex { $0.name == "rust" }!
+        #expect(model.buffers[rust].unread == 2 && model.buffers[rust].highlighted)
+        #expect(
+            model.handle(Self.message("malice aforethought", room: "general", id: 1)).isEmpty, "a word, not a substring"
+        )
+        let dm = DirectMessage(id: 1, ts: 0, from: "bob", to: "alice", text: "psst", cid: "d")
+        #expect(model.handle(.engine(.server(.dm(dm), raw: ""))) == [.bell])
+        _ = model.handle(.key(.alt(Character("\(rust + 1)"))))
+        #expect(model.current == rust && model.buffers[rust].unread == 0)
+        #expect(model.buffers[rust].readMarker == 0, "the marker sits before the first unread line")
+    }
+
+    @Test func aPendingMessageBecomesTheEchoInPlace() {
+        var model = Self.inRooms("general")
+        let pending = PendingMessage(cid: "c1", target: .room("general"), text: "hi")
+        _ = model.handle(.engine(.pending(pending)))
+        _ = model.handle(Self.message("other", id: 1))
+        #expect(model.currentBuffer.lines.map(\.content).first == .pending(text: "hi", action: false, cid: "c1"))
+        _ = model.handle(Self.message("hi", from: "alice", id: 2, cid: "c1"))
+        #expect(model.currentBuffer.lines.count == 2)
+        #expect(
+            model.currentBuffer.lines.first?.content == .message(from: "alice", text: "hi", action: false, cid: "c1"))
+    }
+
+    @Test func tabCompletesNicksCommandsAndRooms() {
+        var model = Self.inRooms("general", "rust")
+        _ = model.handle(.engine(.server(.presence(.init(room: "general", nick: "Bobby", event: .join)), raw: "")))
+        Self.typed(&model, "bo")
+        _ = model.handle(.key(.tab))
+        #expect(model.editor.text == "bob: ")
+        _ = model.handle(.key(.tab))
+        #expect(model.editor.text == "Bobby: ")
+        _ = model.editor.take()
+        Self.typed(&model, "/jo")
+        _ = model.handle(.key(.tab))
+        #expect(model.editor.text == "/join ")
+        Self.typed(&model, "#ru")
+        _ = model.handle(.key(.tab))
+        #expect(model.editor.text == "/join #rust ")
+    }
+
+    @Test func aLongPasteIsOneMessageAfterConfirmation() {
+        var model = Self.inRooms("general")
+        _ = model.handle(.paste("one\ntwo"))
+        #expect(model.editor.text == "one\ntwo")
+        #expect(model.handle(.key(.enter)) == [.perform(.say(room: "general", text: "one\ntwo", action: false))])
+        _ = model.handle(.paste("1\n2\n3\n4\n5\n6"))
+        #expect(model.pendingPaste != nil && model.editor.isEmpty)
+        _ = model.handle(.key(.character("n")))
+        #expect(model.pendingPaste == nil && model.editor.isEmpty)
+        _ = model.handle(.paste("1\r\n2\r\n3\r\n4\r\n5\r\n6"))
+        _ = model.handle(.key(.character("y")))
+        #expect(model.editor.text == "1\n2\n3\n4\n5\n6")
+    }
+
+    @Test func buffersSwitchWithKeysAndClicks() {
+        var model = Self.inRooms("general", "rust")
+        #expect(model.current == 1, "the first room joined is shown")
+        _ = model.handle(.key(.control("n")))
+        _ = model.handle(.key(.control("n")))
+        #expect(model.current == 0, "Ctrl-N wraps around")
+        _ = model.handle(.key(.control("p")))
+        #expect(model.current == 2)
+        _ = model.handle(.click(x: 2, y: 2))
+        #expect(model.current == 1)
+        _ = model.handle(.click(x: 50, y: 3))
+        #expect(model.current == 1, "a click in the message pane does not switch")
+    }
+}

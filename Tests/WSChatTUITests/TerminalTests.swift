@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+import WSChatTestSupport
+
+/// wschat in a real terminal: tmux sessions of a fixed size, typed into and read back.
+@Suite("wschat in a real terminal (tmux)", .timeLimit(.minutes(2)))
+struct TerminalTests {
+    static let themes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("themes").path
+
+    /// wschat with its own config and state folders.
+    static func wschat(_ arguments: [String], width: Int = 100, height: Int = 30) throws -> TmuxSession {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-home-\(UUID().uuidString)")
+            .path
+        let binary = ProductProcess.productsDirectory.appendingPathComponent("wschat").path
+        return try TmuxSession.start(
+            [binary] + arguments, width: width, height: height,
+            environment: [
+                "HOME": home, "XDG_CONFIG_HOME": home + "/config", "XDG_STATE_HOME": home + "/state",
+                "WSCHAT_THEMES": themes,
+            ])
+    }
+
+    static func server(_ extra: [String] = []) async throws -> (ProductProcess, String) {
+        let process = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", "0"] + extra)
+        return (process, "ws://127.0.0.1:\(try await process.port())/ws")
+    }
+
+    /// The screen's rows (capture-pane ends the last one with a newline).
+    static func rows(_ screen: String) -> [String] {
+        var rows = screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if rows.last == "" { rows.removeLast() }
+        return rows
+    }
+
+    /// The status bar: the second to last row.
+    static func statusBar(_ screen: String) -> String {
+        let rows = rows(screen)
+        return rows.count >= 2 ? rows[rows.count - 2] : ""
+    }
+
+    /// Waits until the program in the pane has ended (its terminal closed). The exit status
+    /// is not read here: tmux 3.3a does not always report it (the line-mode tests check it).
+    static func waitForExit(_ session: TmuxSession) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try session.display("#{pane_dead}") != "1" {
+            guard ContinuousClock.now < deadline else {
+                throw TestFailure("wschat did not exit. Screen:\n\(try session.screen())")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test func twoUsersChatBothWaysInChinese() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", url])
+        let bob = try Self.wschat(["--nick", "bob", url])
+        for session in [alice, bob] {
+            try await session.waitUntil("connected and in #general") {
+                Self.statusBar($0).contains("connected") && $0.contains("#general›")
+            }
+        }
+        try alice.type("你好，鲍勃！今天怎么样？🎉")
+        try alice.press("Enter")
+        let seen = try await bob.waitFor("alice 你好，鲍勃！今天怎么样？🎉")
+        #expect(seen.contains("#general (2)"), "the status bar counts both members")
+        try bob.type("很好，谢谢！日本語も大丈夫")
+        try bob.press("Enter")
+        let aliceScreen = try await alice.waitFor("bob 很好，谢谢！日本語も大丈夫")
+        // Wide characters never push the pane border out of line.
+        for row in Self.rows(aliceScreen).dropFirst().dropLast(2) {
+            #expect(Array(row).count > 19 && Array(row)[19] == "│" || !row.contains("│"), "\(row)")
+        }
+        server.signal(SIGTERM)
+    }
+
+    @Test func directMessagesAndUnreadMarksShowInTheChannelList() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", "--room", "general", "--room", "random", url])
+        let bob = try Self.wschat(["--nick", "bob", "--room", "random", url])
+        try await alice.waitFor("#random")
+        try await bob.waitUntil("bob in #random") {
+            Self.statusBar($0).contains("connected") && $0.contains("#random›")
+        }
+        try bob.type("anyone in random?")
+        try bob.press("Enter")
+        try bob.type("alice: are you there?")
+        try bob.press("Enter")
+        let marked = try await alice.waitUntil("#random marked with two unread, one a mention") { screen in
+            Self.rows(screen).contains { $0.contains("#random") && $0.contains("!2│") }
+        }
+        #expect(marked.contains("2 #general"), "alice still reads #general")
+
+        try bob.type("/msg alice a secret 🤫")
+        try bob.press("Enter")
+        try await bob.waitFor("@alice")
+        try await alice.waitUntil("a highlighted DM buffer") { screen in
+            Self.rows(screen).contains { $0.contains("@bob") && $0.contains("!1│") }
+        }
+        try alice.press("M-4")
+        let dm = try await alice.waitFor("bob a secret 🤫")
+        #expect(dm.contains("bob (direct messages)"))
+        try alice.type("got it")
+        try alice.press("Enter")
+        try await bob.waitFor("alice got it")
+        server.signal(SIGTERM)
+    }
+
+    @Test func resizingReflowsDownToFortyByTen() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", url], width: 120, height: 35)
+        try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        try alice.type(String(repeating: "漢字かな ", count: 30))
+        try alice.press("Enter")
+        try await alice.waitFor("漢字かな 漢字かな")
+        try alice.resize(width: 40, height: 10)
+        let small = try await alice.waitUntil("a 40×10 layout") { screen in
+            Self.rows(screen).count == 10 && Self.statusBar(screen).contains("[alice]")
+        }
+        #expect(Self.rows(small).last?.hasPrefix("#general›") == true)
+        try alice.resize(width: 120, height: 35)
+        try await alice.waitUntil("a 120×35 layout") { Self.rows($0).count == 35 }
+        try alice.type("still here")
+        try alice.press("Enter")
+        try await alice.waitFor("alice still here")
+        server.signal(SIGTERM)
+    }
+
+    @Test func aServerRestartIsShownInTheStatusBarAndRecovered() async throws {
+        let port = try TestServer.unusedFixedPort()
+        let server = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", String(port)])
+        let url = "ws://127.0.0.1:\(try await server.port())/ws"
+        let alice = try Self.wschat(["--nick", "alice", "--backoff-cap", "2", url])
+        try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        server.signal(SIGTERM)
+        _ = try await server.waitForExit(timeout: .seconds(5))
+        try await alice.waitUntil("reconnecting in the status bar") { Self.statusBar($0).contains("reconnecting in") }
+        try alice.type("typed while the server was down")
+        try alice.press("Enter")
+        try await alice.waitFor("(sending…)")
+        let again = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", String(port)])
+        _ = try await again.port()
+        let recovered = try await alice.waitUntil("delivered after the restart", timeout: .seconds(30)) { screen in
+            Self.statusBar(screen).contains("connected") && screen.contains("alice typed while the server was down")
+                && !screen.contains("(sending…)")
+        }
+        #expect(!recovered.contains("offline"))
+        again.signal(SIGTERM)
+    }
+
+    @Test func escapeSequencesFromTheNetworkAreShownInert() async throws {
+        let hostile = try await HostileServer.start(sending: [
+            #"{"type":"message","room":"general","id":1,"ts":0,"from":"mallory","cid":"m","text":"\u001b]0;owned\u0007\u001b[2J\u001b[31mred\u0007"}"#
+        ])
+        let alice = try Self.wschat(["--nick", "alice", hostile.url])
+        let screen = try await alice.waitFor("mallory ^[]0;owned^G^[[2J^[[31mred^G")
+        #expect(Self.statusBar(screen).contains("connected"), "the screen was not cleared")
+        #expect(try alice.display("#{pane_title}") != "owned", "the title was not changed")
+        try await hostile.stop()
+    }
+
+    @Test func quitRestoresTheTerminal() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", url])
+        try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        #expect(try alice.display("#{alternate_on}") == "1")
+        try alice.type("/quit see you")
+        try alice.press("Enter")
+        try await Self.waitForExit(alice)
+        #expect(try alice.display("#{alternate_on}") == "0", "the alternate screen was left")
+        #expect(
+            try alice.display("#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}") == "000",
+            "mouse reporting is off")
+        server.signal(SIGTERM)
+    }
+
+    @Test func hostStartsTheServerInsideTheClient() async throws {
+        let port = try TestServer.unusedFixedPort()
+        let host = try Self.wschat(["--nick", "host", "--host", "--port", String(port)])
+        try await host.waitUntil("connected to its own server") { Self.statusBar($0).contains("connected") }
+        let guest = try ProductProcess.launch(
+            "wschat", arguments: ["--plain", "--nick", "guest", "ws://127.0.0.1:\(port)/ws"])
+        guest.writeLine("hello host")
+        try await host.waitFor("guest hello host")
+        guest.closeInput()
+        _ = try await guest.waitForExit(timeout: .seconds(20))
+        try host.type("/quit")
+        try host.press("Enter")
+        try await Self.waitForExit(host)
+        #expect(try host.display("#{alternate_on}") == "0", "the terminal is restored")
+    }
+}
