@@ -1,0 +1,41 @@
+import Testing
+
+@testable import wschat
+
+@Suite("config.toml")
+struct ConfigFileTests {
+    @Test func theDocumentedExampleParses() throws {
+        let config = try ConfigFile.parse(ConfigFile.example, path: "config.toml")
+        #expect(config.servers == ["ws://localhost:8080/ws"])
+        #expect(config.nick == "alice" && config.rooms == ["general", "rust"] && config.theme == "default")
+        #expect(
+            config.pingInterval == 15 && config.pingTimeout == 10 && config.backoffBase == 1 && config.backoffCap == 30)
+    }
+
+    @Test(arguments: [
+        ("nick = \"alice\"\nrooms = \"general\"\n", "config.toml:2: key \"rooms\": must be a list of strings"),
+        ("nick = \"alice\"\n\nnik = \"typo\"\n", "config.toml:3: key \"nik\": unknown key"),
+        ("[keepalive]\ninterval = -5\n", "config.toml:2: key \"interval\": must be a positive number of seconds"),
+        ("insecure = \"yes\"\n", "config.toml:1: key \"insecure\": must be true or false"),
+        ("nick = \n", "config.toml:1:"),
+    ])
+    func badFilesNameTheLineAndTheKey(_ example: (String, String)) {
+        do {
+            _ = try ConfigFile.parse(example.0, path: "config.toml")
+            Issue.record("accepted: \(example.0)")
+        } catch {
+            #expect("\(error)".hasPrefix(example.1), "\(error)")
+        }
+    }
+
+    @Test func flagsOverrideTheFile() throws {
+        let file = try ConfigFile.parse("nick = \"fromfile\"\nrooms = [\"a\"]\n[reconnect]\ncap = 5\n", path: "c")
+        let command = try WSChatCommand.parse(["--nick", "fromflag", "--backoff-cap", "7", "--plain"])
+        let configuration = try command.makeConfiguration(file: file, environment: ["USER": "fromenv"])
+        #expect(configuration.nick == "fromflag" && configuration.rooms == ["a"])
+        #expect(configuration.reconnect.cap == .seconds(7))
+        let plain = try WSChatCommand.parse(["--plain"]).makeConfiguration(
+            file: ConfigFile(), environment: ["USER": "fromenv"])
+        #expect(plain.nick == "fromenv" && plain.rooms == ["general"] && plain.urls == ["ws://localhost:8080/ws"])
+    }
+}
