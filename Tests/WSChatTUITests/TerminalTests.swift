@@ -174,6 +174,39 @@ struct TerminalTests {
         server.signal(SIGTERM)
     }
 
+    @Test func aMultiLinePasteIsOneMessage() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", url])
+        let bob = try Self.wschat(["--nick", "bob", url])
+        for session in [alice, bob] {
+            try await session.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        }
+        try alice.paste("first line\nsecond line 第二行")
+        let typed = try await alice.waitFor("first line↵second line 第二行")
+        #expect(
+            Self.rows(typed).last?.hasPrefix("#general› first line↵second") == true, "the paste waits in the input line"
+        )
+        try alice.press("Enter")
+        let seen = try await bob.waitFor("second line 第二行")
+        let rows = Self.rows(seen)
+        let first = try #require(rows.firstIndex { $0.contains("alice first line") })
+        #expect(rows[first + 1].contains("second line 第二行"), "one message on two rows")
+        #expect(!rows[first + 1].contains("alice"))
+        server.signal(SIGTERM)
+    }
+
+    @Test func aCrashStillRestoresTheTerminal() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", url])
+        try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        #expect(try alice.display("#{alternate_on}") == "1")
+        kill(pid_t(try alice.display("#{pane_pid}"))!, SIGSEGV)
+        try await Self.waitForExit(alice)
+        #expect(try alice.display("#{alternate_on}") == "0", "the crash handler left the alternate screen")
+        #expect(try alice.display("#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}") == "000")
+        server.signal(SIGTERM)
+    }
+
     @Test func hostStartsTheServerInsideTheClient() async throws {
         let port = try TestServer.unusedFixedPort()
         let host = try Self.wschat(["--nick", "host", "--host", "--port", String(port)])
