@@ -31,11 +31,8 @@ struct ConversationTests {
 
     @Test func sayReachesEveryMemberAndTheSameCIDIsPostedOnce() async throws {
         let server = try await TestServer.start()
-        let alice = try await server.user("alice")
-        let bob = try await server.user("bob")
-        try await alice.join("general")
-        try await bob.join("general")
-        _ = try await alice.next()  // bob's presence
+        let users = try await server.users("alice", "bob", in: "general")
+        let (alice, bob) = (users[0], users[1])
 
         let sent = try await alice.say("你好，世界 🌏", in: "general", cid: "cid-1")
         #expect(sent.id == 1 && sent.from == "alice" && sent.room == "general")
@@ -134,11 +131,8 @@ struct ConversationTests {
 
     @Test func topicIsSetForEveryMemberAndShownOnJoin() async throws {
         let server = try await TestServer.start()
-        let alice = try await server.user("alice")
-        let bob = try await server.user("bob")
-        try await alice.join("general")
-        try await bob.join("general")
-        _ = try await alice.next()
+        let users = try await server.users("alice", "bob", in: "general")
+        let (alice, bob) = (users[0], users[1])
 
         try await bob.send(.topic(room: "general", topic: "今日は金曜日 🎉"))
         let change = ServerMessage.topic(.init(room: "general", topic: "今日は金曜日 🎉", by: "bob"))
@@ -198,11 +192,8 @@ struct ConversationTests {
 
     @Test func quitTellsTheRoomAndClosesWith1000() async throws {
         let server = try await TestServer.start()
-        let alice = try await server.user("alice")
-        let bob = try await server.user("bob")
-        try await alice.join("general")
-        try await bob.join("general")
-        _ = try await alice.next()
+        let users = try await server.users("alice", "bob", in: "general")
+        let (alice, bob) = (users[0], users[1])
         try await bob.send(.quit(reason: "lunch"))
         #expect(try await alice.next() == .presence(.init(room: "general", nick: "bob", event: .quit, reason: "lunch")))
         #expect(try await bob.closed().code == 1000)
@@ -214,11 +205,8 @@ struct ConversationTests {
 
     @Test func aDroppedConnectionIsAQuitWithConnectionLost() async throws {
         let server = try await TestServer.start()
-        let alice = try await server.user("alice")
-        let bob = try await server.user("bob")
-        try await alice.join("general")
-        try await bob.join("general")
-        _ = try await alice.next()
+        let users = try await server.users("alice", "bob", in: "general")
+        let (alice, bob) = (users[0], users[1])
         try await bob.close(.goingAway)
         #expect(
             try await alice.next()

@@ -91,6 +91,19 @@ public final class TestServer: Sendable {
         return client
     }
 
+    /// Users past `hello`, each joined to `room` in turn; the join presences they saw of
+    /// each other are read, so every client starts the test with nothing unread.
+    public func users(_ nicks: String..., in room: String) async throws -> [TestClient] {
+        var clients: [TestClient] = []
+        for nick in nicks {
+            let client = try await user(nick)
+            try await client.join(room)
+            for earlier in clients { _ = try await earlier.next() }
+            clients.append(client)
+        }
+        return clients
+    }
+
     public func get(_ path: String) async throws -> RawHTTPResponse {
         try await RawConnection.request(
             port: port, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
