@@ -138,8 +138,13 @@ struct TerminalTests {
         try alice.type("typed while the server was down")
         try alice.press("Enter")
         try await alice.waitFor("(sending…)")
-        let again = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", String(port)])
-        _ = try await again.port()
+        // The port just given up can take a moment to be free again: retry a few times.
+        var again = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", String(port)])
+        for _ in 0..<20 {
+            if (try? await again.port()) != nil { break }
+            try await Task.sleep(for: .milliseconds(200))
+            again = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", String(port)])
+        }
         let recovered = try await alice.waitUntil("delivered after the restart", timeout: .seconds(30)) { screen in
             Self.statusBar(screen).contains("connected") && screen.contains("alice typed while the server was down")
                 && !screen.contains("(sending…)")

@@ -28,6 +28,21 @@ public final class TestServer: Sendable {
         // WSCHAT_TEST_LOG=debug shows the server's log while investigating a failure.
         logger.logLevel =
             ProcessInfo.processInfo.environment["WSCHAT_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        // A fixed port just given up by a stopped server can take a moment to be free again.
+        let deadline = ContinuousClock.now + .seconds(configuration.port == 0 ? 0 : 5)
+        while true {
+            do {
+                return try await launch(configuration, store: store, logger: logger)
+            } catch let failure as TestFailure where failure.description.contains("Address already in use") {
+                guard ContinuousClock.now < deadline else { throw failure }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    private static func launch(
+        _ configuration: ChatServerConfiguration, store: any HistoryStore, logger: Logger
+    ) async throws -> TestServer {
         let server = ChatServer(configuration: configuration, store: store, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let group = try server.makeServiceGroup(signals: []) { port in portContinuation.yield(port) }
