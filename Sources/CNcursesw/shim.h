@@ -19,7 +19,6 @@ static inline int wschat_cols(void) { return COLS; }
 static inline int wschat_colors(void) { return COLORS; }
 static inline int wschat_color_pairs(void) { return COLOR_PAIRS; }
 static inline WINDOW *wschat_stdscr(void) { return stdscr; }
-static inline attr_t wschat_color_pair(int pair) { return (attr_t)COLOR_PAIR(pair); }
 static inline attr_t wschat_a_normal(void) { return A_NORMAL; }
 static inline attr_t wschat_a_bold(void) { return A_BOLD; }
 static inline attr_t wschat_a_dim(void) { return A_DIM; }

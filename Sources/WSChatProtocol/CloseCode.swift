@@ -19,11 +19,4 @@ public enum CloseCode: UInt16, Sendable {
     /// Authentication failed; clients do not reconnect automatically.
     case authenticationFailed = 4001
 
-    /// Whether a client should reconnect after the server closed with this code.
-    public var allowsReconnect: Bool {
-        switch self {
-        case .authenticationFailed, .normal: false
-        default: true
-        }
-    }
 }

@@ -91,9 +91,6 @@ struct WSChatCommand: AsyncParsableCommand {
             throw ValidationError("\(flag) must be a positive number of seconds")
         }
         if json && !plain { throw ValidationError("--json goes with --plain") }
-        for url in urls where !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) {
-            throw ValidationError("\(url) is not a WebSocket URL: use ws://HOST:PORT/ws or wss://…")
-        }
     }
 
     func run() async throws {

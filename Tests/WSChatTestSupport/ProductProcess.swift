@@ -64,7 +64,6 @@ public final class ProductProcess: Sendable {
     public var standardOutput: String { output.withLock { String(decoding: $0, as: UTF8.self) } }
     public var standardError: String { errorOutput.withLock { String(decoding: $0, as: UTF8.self) } }
     public var outputLines: [String] { standardOutput.split(separator: "\n").map(String.init) }
-    public var isRunning: Bool { process.isRunning }
 
     /// Types a line on the process's standard input.
     public func writeLine(_ line: String) {

@@ -1,3 +1,5 @@
+import WSChatProtocol
+
 /// The connection lifecycle and its reconnect schedule, as a value (see STYLE.md §1): each
 /// event returns what to do next; time and randomness come in as arguments.
 struct Lifecycle {
@@ -39,7 +41,7 @@ struct Lifecycle {
     ) -> Next {
         if case .offline(let reason) = phase { return .stop(reason: reason) }
         lastError = error
-        if closeCode == 4001 {
+        if closeCode == CloseCode.authenticationFailed.rawValue {
             phase = .offline(reason: "authentication failed")
             return .stop(reason: "authentication failed")
         }
@@ -47,7 +49,7 @@ struct Lifecycle {
             attempt = 0
         }
         let delay: Duration
-        if closeCode == 1001 {
+        if closeCode == CloseCode.goingAway.rawValue {
             // A restarting server: spread everyone's first retry over a second.
             delay = Self.uniform(upTo: policy.goingAwaySpread, using: &random)
             attempt = max(attempt, 1)

@@ -41,6 +41,4 @@ public final class ConnectionAdmission: Sendable {
             counts.byAddress[address] = remaining > 0 ? remaining : nil
         }
     }
-
-    public var openConnections: Int { counts.withLock { $0.total } }
 }
