@@ -1,11 +1,12 @@
 import WSChatProtocol
 
 /// Where rooms, messages, direct messages and topics live. The hub talks only to this
-/// interface; the in-memory store backs it here and durable stores can replace it.
+/// interface; memory, SQLite and PostgreSQL back it (one conformance suite tests all three).
 ///
 /// Contract: ids are assigned per room (per pair of nicks for direct messages), start at 1 and
-/// strictly increase; an append either assigns an id and succeeds or throws without using one;
-/// an append whose `cid` is already stored returns the original as `.duplicate`.
+/// strictly increase, also across restarts; an append either assigns an id and succeeds or
+/// throws without using one; an append returns only once the message is as durable as the
+/// store gets; an append whose `cid` is already stored returns the original as `.duplicate`.
 public protocol HistoryStore: Sendable {
     /// The room's record, created with this spelling on first use.
     func openRoom(_ name: RoomName) async throws -> RoomRecord
@@ -16,6 +17,28 @@ public protocol HistoryStore: Sendable {
     func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage
     func setTopic(_ topic: String, in room: RoomName) async throws
     func appendDirect(_ message: NewDirectMessage) async throws -> Appended<DirectMessage>
+    /// Deletes up to a bounded chunk of what `policy` no longer keeps; returns how many
+    /// messages went, 0 once nothing is left to prune. Ids are never reused afterwards.
+    func prune(_ policy: RetentionPolicy, now: Int64) async throws -> Int
+    /// Lets pending writes finish and releases the database.
+    func close() async
+}
+
+/// How much history a server keeps: messages older than `maxAgeDays` and beyond the newest
+/// `maxPerRoom` of a room go (direct messages only by age); `nil` sets no bound.
+public struct RetentionPolicy: Equatable, Sendable {
+    public var maxAgeDays: Int?
+    public var maxPerRoom: Int?
+
+    public init(maxAgeDays: Int? = 30, maxPerRoom: Int? = nil) {
+        self.maxAgeDays = maxAgeDays
+        self.maxPerRoom = maxPerRoom
+    }
+
+    /// Messages with a `ts` below this go.
+    func cutoff(now: Int64) -> Int64? {
+        maxAgeDays.map { now - Int64($0) * 86_400_000 }
+    }
 }
 
 /// A room as the store knows it.
@@ -70,9 +93,10 @@ public struct NewDirectMessage: Sendable {
         self.ts = ts
     }
 
-    /// The key of the conversation: both nicks' keys, in a fixed order.
+    /// The key of the conversation: both nicks' keys, in a fixed order, joined by a space
+    /// (which no nick contains; PostgreSQL text cannot hold the NUL a C habit would suggest).
     public var pairKey: String {
-        [from.key, to.key].sorted().joined(separator: "\u{0}")
+        [from.key, to.key].sorted().joined(separator: " ")
     }
 }
 

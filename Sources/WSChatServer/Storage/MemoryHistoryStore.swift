@@ -1,10 +1,11 @@
 import Foundation
 import WSChatProtocol
 
-/// History kept in memory: lost when the process ends, so every room gets a new epoch then.
+/// History kept in memory (`--memory`): lost when the process ends, so every room gets a new
+/// epoch then.
 ///
-/// Each room keeps its newest `retainedPerRoom` messages (and so remembers their `cid`s);
-/// ids keep increasing past what was dropped.
+/// Each room keeps at most its newest `retainedPerRoom` messages (and so remembers their
+/// `cid`s), fewer once pruned; ids keep increasing past what was dropped.
 public actor MemoryHistoryStore: HistoryStore {
     private struct RoomLog {
         var record: RoomRecord
@@ -71,7 +72,7 @@ public actor MemoryHistoryStore: HistoryStore {
     public func recentMessages(in room: RoomName, limit: Int) -> HistoryPage {
         guard let log = rooms[room.key] else { return HistoryPage(messages: [], more: false) }
         let messages = log.messages.suffix(limit)
-        return HistoryPage(messages: Array(messages), more: messages.first.map { $0.id > 1 } ?? false)
+        return HistoryPage(messages: Array(messages), more: messages.count < log.messages.count)
     }
 
     public func setTopic(_ topic: String, in room: RoomName) {
@@ -95,4 +96,27 @@ public actor MemoryHistoryStore: HistoryStore {
         }
         return .new(message)
     }
+
+    public func prune(_ policy: RetentionPolicy, now: Int64) -> Int {
+        let cutoff = policy.cutoff(now: now) ?? .min
+        var pruned = 0
+        for key in rooms.keys {
+            guard var log = rooms[key] else { continue }
+            var excess = log.messages.prefix { $0.ts < cutoff }.count
+            if let maxPerRoom = policy.maxPerRoom {
+                excess = max(excess, log.messages.count - maxPerRoom)
+            }
+            guard excess > 0 else { continue }
+            for dropped in log.messages.prefix(excess) { log.idByCID[dropped.cid] = nil }
+            log.messages.removeFirst(excess)
+            rooms[key] = log
+            pruned += excess
+        }
+        let expired = directCIDOrder.prefix { directByCID[$0].map { $0.ts < cutoff } ?? true }
+        for cid in expired { directByCID[cid] = nil }
+        directCIDOrder.removeFirst(expired.count)
+        return pruned + expired.count
+    }
+
+    public func close() {}
 }

@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import WSChatProtocol
+
+/// History in PostgreSQL (`--database postgres://…`), shared by every node that uses the
+/// same database. Writes are group-committed; each committed message is also a NOTIFY that
+/// the other nodes' `PostgresCluster` turns into live delivery.
+public final class PostgresHistoryStore: HistoryStore {
+    let client: PostgresClient
+    let logger: Logger
+    private let commits: GroupCommit<StoreWrite, StoreOutput>
+    private let running: Task<Void, Never>
+
+    /// Connects to `url`, migrates the schema, and writes as node `node`.
+    public init(url: String, node: String, logger: Logger) async throws {
+        // The pool warns at every lease until its `run` task has started, which it is about to.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(
+            configuration: try PostgresURL(url).clientConfiguration, backgroundLogger: poolLogger)
+        self.client = client
+        self.logger = logger
+        // The pool works only while `run` does; the store owns that task for its lifetime.
+        self.running = Task { await client.run() }
+        let writer = PostgresWriter(client: client, node: node, logger: logger)
+        self.commits = GroupCommit { batch in await writer.commit(batch) }
+        do {
+            try await PostgresSchema.migrate(client, logger: logger)
+        } catch {
+            running.cancel()
+            throw StoreError("cannot prepare the database \(PostgresURL.redacted(url)): \(String(reflecting: error))")
+        }
+    }
+
+    public func openRoom(_ name: RoomName) async throws -> RoomRecord {
+        let existing = try await client.withConnection { [logger] connection in
+            try await PostgresRows.room(name.key, on: connection, logger: logger)
+        }
+        if let existing { return existing }
+        return try await commits.openRoom(name)
+    }
+
+    public func append(_ message: NewMessage) async throws -> Appended<ChatMessage> {
+        try await commits.append(message)
+    }
+
+    public func appendDirect(_ message: NewDirectMessage) async throws -> Appended<DirectMessage> {
+        try await commits.appendDirect(message)
+    }
+
+    public func setTopic(_ topic: String, in room: RoomName) async throws {
+        try await commits.setTopic(topic, in: room)
+    }
+
+    public func prune(_ policy: RetentionPolicy, now: Int64) async throws -> Int {
+        try await commits.prune(policy, now: now)
+    }
+
+    public func messages(in room: RoomName, after id: Int64, limit: Int) async throws -> HistoryPage {
+        let rows = try await client.withConnection { [logger] connection in
+            try await PostgresRows.messages(
+                """
+                SELECT r.name, m.id, m.ts, m.nick, m.text, m.cid, m.action FROM messages m
+                JOIN rooms r ON r.key = m.room_key WHERE m.room_key = \(room.key) AND m.id > \(id)
+                ORDER BY m.id LIMIT \(limit + 1)
+                """, on: connection, logger: logger)
+        }
+        return HistoryPage(messages: Array(rows.prefix(limit)), more: rows.count > limit)
+    }
+
+    public func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage {
+        let rows = try await client.withConnection { [logger] connection in
+            try await PostgresRows.messages(
+                """
+                SELECT r.name, m.id, m.ts, m.nick, m.text, m.cid, m.action FROM messages m
+                JOIN rooms r ON r.key = m.room_key WHERE m.room_key = \(room.key)
+                ORDER BY m.id DESC LIMIT \(limit + 1)
+                """, on: connection, logger: logger)
+        }
+        return HistoryPage(messages: rows.prefix(limit).reversed(), more: rows.count > limit)
+    }
+
+    /// One direct message, for a notice that came as a reference.
+    func directMessage(pairKey: String, id: Int64) async throws -> DirectMessage? {
+        try await client.withConnection { [logger] connection in
+            try await PostgresRows.directMessages(
+                """
+                SELECT id, ts, from_nick, to_nick, text, cid FROM direct_messages
+                WHERE pair_key = \(pairKey) AND id = \(id)
+                """, on: connection, logger: logger
+            ).first
+        }
+    }
+
+    public func close() async {
+        running.cancel()
+        await running.value
+    }
+}
+
+/// A `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]` URL.
+struct PostgresURL {
+    enum TLSMode: String { case disable, prefer, require }
+
+    let host: String
+    let port: Int
+    let username: String
+    let password: String?
+    let database: String?
+    let tls: TLSMode
+
+    init(_ text: String) throws {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql",
+            let host = url.host, !host.isEmpty
+        else {
+            throw StoreError("\(Self.redacted(text)) is not a database URL like postgres://user@host:5432/database")
+        }
+        let mode = url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? TLSMode.prefer.rawValue
+        guard let tls = TLSMode(rawValue: mode) else {
+            throw StoreError("sslmode \(mode) is not one of disable, prefer, require")
+        }
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        self.host = host
+        self.port = url.port ?? 5432
+        self.username = url.user ?? "postgres"
+        self.password = url.password
+        self.database = database.isEmpty ? nil : database
+        self.tls = tls
+    }
+
+    /// The pool's configuration: a few connections per node are plenty, since writes are batched.
+    var clientConfiguration: PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS =
+            switch self.tls {
+            case .disable: .disable
+            case .prefer: .prefer(.makeClientConfiguration())
+            case .require: .require(.makeClientConfiguration())
+            }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = 8
+        return configuration
+    }
+
+    /// The configuration of a connection of its own (the cluster's LISTEN connection).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch self.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
+
+    /// The URL without its password, for messages and logs.
+    static func redacted(_ text: String) -> String {
+        guard var url = URLComponents(string: text), url.password != nil else { return text }
+        url.password = "***"
+        return url.string ?? "the database URL"
+    }
+}

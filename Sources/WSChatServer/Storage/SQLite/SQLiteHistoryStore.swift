@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import SQLiteNIO
+import WSChatProtocol
+
+/// History in one SQLite file (the default store): WAL mode, every write through one
+/// group-committed writer connection, reads on a second connection that sees only committed
+/// rows, so history never shows a message whose commit could still fail.
+public final class SQLiteHistoryStore: HistoryStore {
+    public let path: String
+    private let reader: SQLiteConnection
+    private let writer: SQLiteWriter
+    private let commits: GroupCommit<StoreWrite, StoreOutput>
+
+    private init(path: String, reader: SQLiteConnection, writer: SQLiteWriter) {
+        self.path = path
+        self.reader = reader
+        self.writer = writer
+        self.commits = GroupCommit { [writer] batch in await writer.commit(batch) }
+    }
+
+    /// Opens (creating it if needed) the database at `path` and migrates its schema.
+    public static func open(path: String, logger: Logger) async throws -> SQLiteHistoryStore {
+        let writing: SQLiteConnection
+        do {
+            writing = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        } catch {
+            throw StoreError("cannot open the history database \(path): \(error)")
+        }
+        do {
+            try await SQLiteSchema.prepareWriter(writing, path: path)
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            _ = try await reader.query("PRAGMA busy_timeout = 5000")
+            _ = try await reader.query("PRAGMA query_only = ON")
+            return SQLiteHistoryStore(path: path, reader: reader, writer: SQLiteWriter(connection: writing))
+        } catch {
+            try? await writing.close()
+            throw error
+        }
+    }
+
+    /// Opens `history.sqlite3` in `directory`, creating the directory first.
+    public static func open(directory: String, logger: Logger) async throws -> SQLiteHistoryStore {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError("cannot create the data directory \(directory): \(error.localizedDescription)")
+        }
+        return try await open(path: (directory as NSString).appendingPathComponent("history.sqlite3"), logger: logger)
+    }
+
+    public func openRoom(_ name: RoomName) async throws -> RoomRecord {
+        if let record = try await SQLiteRows.room(name.key, on: reader) { return record }
+        return try await commits.openRoom(name)
+    }
+
+    public func append(_ message: NewMessage) async throws -> Appended<ChatMessage> {
+        try await commits.append(message)
+    }
+
+    public func appendDirect(_ message: NewDirectMessage) async throws -> Appended<DirectMessage> {
+        try await commits.appendDirect(message)
+    }
+
+    public func setTopic(_ topic: String, in room: RoomName) async throws {
+        try await commits.setTopic(topic, in: room)
+    }
+
+    public func prune(_ policy: RetentionPolicy, now: Int64) async throws -> Int {
+        try await commits.prune(policy, now: now)
+    }
+
+    public func messages(in room: RoomName, after id: Int64, limit: Int) async throws -> HistoryPage {
+        let rows = try await reader.query(
+            """
+            SELECT \(SQLiteRows.messageColumns) FROM messages m JOIN rooms r ON r.key = m.room_key
+            WHERE m.room_key = ? AND m.id > ? ORDER BY m.id LIMIT ?
+            """, [.text(room.key), .integer(Int(id)), .integer(limit + 1)])
+        let messages = try rows.prefix(limit).map(SQLiteRows.chatMessage)
+        return HistoryPage(messages: messages, more: rows.count > limit)
+    }
+
+    public func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage {
+        let rows = try await reader.query(
+            """
+            SELECT \(SQLiteRows.messageColumns) FROM messages m JOIN rooms r ON r.key = m.room_key
+            WHERE m.room_key = ? ORDER BY m.id DESC LIMIT ?
+            """, [.text(room.key), .integer(limit + 1)])
+        let messages = try rows.prefix(limit).reversed().map(SQLiteRows.chatMessage)
+        return HistoryPage(messages: messages, more: rows.count > limit)
+    }
+
+    public func close() async {
+        // The writer is used only through the group commit, which has returned every write by
+        // the time the hub has closed every connection.
+        try? await reader.close()
+        try? await writer.connection.close()
+    }
+}

@@ -1,0 +1,64 @@
+import SQLiteNIO
+
+/// The SQLite schema, one migration per version; `PRAGMA user_version` records how many
+/// have run. Append migrations, never edit one that has shipped.
+enum SQLiteSchema {
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE rooms (
+                key TEXT PRIMARY KEY, name TEXT NOT NULL, epoch TEXT NOT NULL,
+                topic TEXT NOT NULL DEFAULT '', last_id INTEGER NOT NULL DEFAULT 0
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE messages (
+                room_key TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL, nick TEXT NOT NULL,
+                text TEXT NOT NULL, cid TEXT NOT NULL, action INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (room_key, id)
+            ) WITHOUT ROWID
+            """,
+            "CREATE UNIQUE INDEX messages_by_cid ON messages (room_key, cid)",
+            "CREATE INDEX messages_by_ts ON messages (ts)",
+            "CREATE TABLE direct_pairs (key TEXT PRIMARY KEY, last_id INTEGER NOT NULL) WITHOUT ROWID",
+            """
+            CREATE TABLE direct_messages (
+                pair_key TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL, from_nick TEXT NOT NULL,
+                to_nick TEXT NOT NULL, text TEXT NOT NULL, cid TEXT NOT NULL UNIQUE,
+                PRIMARY KEY (pair_key, id)
+            )
+            """,
+            "CREATE INDEX direct_messages_by_ts ON direct_messages (ts)",
+        ]
+    ]
+
+    /// Sets the connection up for durable writes and brings the schema to the newest version.
+    static func prepareWriter(_ connection: SQLiteConnection, path: String) async throws {
+        // WAL lets the reader connection read while a batch commits; FULL syncs the WAL on
+        // every commit, so an acknowledged message survives a crash of the machine too (group
+        // commit keeps that to one fsync per batch).
+        let mode = try await connection.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
+        guard mode?.lowercased() == "wal" else {
+            throw StoreError("\(path) cannot use write-ahead logging (journal mode \(mode ?? "unknown"))")
+        }
+        _ = try await connection.query("PRAGMA synchronous = FULL")
+        _ = try await connection.query("PRAGMA busy_timeout = 5000")
+        let version = try await connection.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
+        guard version <= migrations.count else {
+            throw StoreError(
+                "\(path) has schema version \(version), newer than this wschat-server knows (\(migrations.count)); "
+                    + "run a newer wschat-server")
+        }
+        for (index, statements) in migrations.enumerated().dropFirst(version) {
+            _ = try await connection.query("BEGIN IMMEDIATE")
+            do {
+                for statement in statements { _ = try await connection.query(statement) }
+                _ = try await connection.query("PRAGMA user_version = \(index + 1)")
+                _ = try await connection.query("COMMIT")
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw StoreError("cannot migrate \(path) to schema version \(index + 1): \(error)")
+            }
+        }
+    }
+}

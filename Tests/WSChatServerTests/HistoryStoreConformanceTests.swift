@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+import WSChatProtocol
+import WSChatServer
+import WSChatTestSupport
+
+/// The `HistoryStore` contract, run against every back end.
+@Suite struct HistoryStoreConformanceTests {
+    static let general = try! RoomName(validating: "General")
+    static let other = try! RoomName(validating: "#other")
+    static let ada = try! Nick(validating: "ada")
+    static let bob = try! Nick(validating: "bob")
+
+    static func say(_ text: String, in room: RoomName = general, cid: String? = nil, ts: Int64 = 1_000)
+        -> NewMessage
+    {
+        NewMessage(room: room, from: "ada", text: text, cid: cid ?? "cid-\(text)", action: nil, ts: ts)
+    }
+
+    static func new(_ appended: Appended<ChatMessage>) throws -> ChatMessage {
+        guard case .new(let message) = appended else { throw StoreError("expected a new message, got \(appended)") }
+        return message
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func idsStartAtOneAndIncreasePerRoom(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let record = try await store.openRoom(Self.general)
+        #expect(record.lastID == 0)
+        #expect(record.name == "General")
+        var ids: [Int64] = []
+        for text in ["a", "b", "c"] { ids.append(try Self.new(try await store.append(Self.say(text))).id) }
+        #expect(ids == [1, 2, 3])
+        #expect(try Self.new(try await store.append(Self.say("x", in: Self.other))).id == 1)
+        let reopened = try await store.openRoom(try RoomName(validating: "#general"))
+        #expect(reopened.lastID == 3)
+        #expect(reopened.epoch == record.epoch)
+        #expect(reopened.name == "General")
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aRepeatedCIDReturnsTheOriginalWithoutUsingAnID(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let first = try Self.new(try await store.append(Self.say("hello", cid: "c1")))
+        guard case .duplicate(let again) = try await store.append(Self.say("hello again", cid: "c1")) else {
+            Issue.record("a repeated cid was stored twice")
+            return
+        }
+        #expect(again == first)
+        #expect(try Self.new(try await store.append(Self.say("next", cid: "c2"))).id == 2)
+        // The same cid in another room is another message.
+        #expect(try Self.new(try await store.append(Self.say("elsewhere", in: Self.other, cid: "c1"))).id == 1)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func historyPagesForwardAndBackward(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        for index in 1...7 { _ = try await store.append(Self.say("m\(index)", ts: Int64(index))) }
+        let page = try await store.messages(in: Self.general, after: 2, limit: 3)
+        #expect(page.messages.map(\.id) == [3, 4, 5])
+        #expect(page.more)
+        let last = try await store.messages(in: Self.general, after: 5, limit: 3)
+        #expect(last.messages.map(\.text) == ["m6", "m7"])
+        #expect(!last.more)
+        let recent = try await store.recentMessages(in: Self.general, limit: 4)
+        #expect(recent.messages.map(\.id) == [4, 5, 6, 7])
+        #expect(recent.more)
+        #expect(try await store.recentMessages(in: Self.general, limit: 7).more == false)
+        #expect(try await store.messages(in: Self.other, after: 0, limit: 10) == HistoryPage(messages: [], more: false))
+        #expect(recent.messages.first?.room == "General")
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func everyFieldOfAMessageIsKept(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let text = "你好 🎉 \"quoted\" \\ and 'single'"
+        let stored = try Self.new(
+            try await store.append(
+                NewMessage(room: Self.general, from: "zoë", text: text, cid: "k", action: true, ts: 1_700_000_000_123)))
+        let read = try await store.messages(in: Self.general, after: 0, limit: 10).messages
+        #expect(read == [stored])
+        #expect(
+            stored
+                == ChatMessage(
+                    room: "General", id: 1, ts: 1_700_000_000_123, from: "zoë", text: text, cid: "k", action: true))
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func topicsAreKept(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        _ = try await store.openRoom(Self.general)
+        try await store.setTopic("release day 🚀", in: Self.general)
+        #expect(try await store.openRoom(Self.general).topic == "release day 🚀")
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func directMessagesAreNumberedPerPairAndDeduplicated(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let carol = try Nick(validating: "carol")
+        func dm(_ from: Nick, _ to: Nick, _ cid: String) -> NewDirectMessage {
+            NewDirectMessage(from: from, to: to, text: "hi \(cid)", cid: cid, ts: 5)
+        }
+        var ids: [Int64] = []
+        for new in [dm(Self.ada, Self.bob, "d1"), dm(Self.bob, Self.ada, "d2"), dm(Self.ada, carol, "d3")] {
+            guard case .new(let message) = try await store.appendDirect(new) else {
+                Issue.record("a new direct message was taken for a duplicate")
+                return
+            }
+            ids.append(message.id)
+        }
+        #expect(ids == [1, 2, 1])
+        guard case .duplicate(let original) = try await store.appendDirect(dm(Self.ada, Self.bob, "d1")) else {
+            Issue.record("a repeated direct message was stored twice")
+            return
+        }
+        #expect(original.id == 1 && original.from == "ada" && original.to == "bob")
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func concurrentAppendsGetDistinctConsecutiveIDs(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for index in 0..<200 {
+                group.addTask { try Self.new(try await store.append(Self.say("m\(index)"))).id }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(ids.sorted() == Array(1...200))
+        let stored = try await store.messages(in: Self.general, after: 0, limit: 500).messages
+        #expect(stored.map(\.id) == Array(1...200))
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func pruningKeepsTheNewestAndNeverReusesIDs(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let day: Int64 = 86_400_000
+        let now: Int64 = 100 * day
+        for index in 1...10 {
+            // Messages 1–4 are 40 days old, the rest from today.
+            let ts = index <= 4 ? now - 40 * day : now - 1000
+            _ = try await store.append(Self.say("m\(index)", ts: ts))
+        }
+        _ = try await store.appendDirect(
+            NewDirectMessage(from: Self.ada, to: Self.bob, text: "old", cid: "old-dm", ts: now - 40 * day))
+        var pruned = 0
+        while case let count = try await store.prune(RetentionPolicy(maxAgeDays: 30), now: now), count > 0 {
+            pruned += count
+        }
+        #expect(pruned == 5)
+        #expect(try await store.messages(in: Self.general, after: 0, limit: 50).messages.map(\.id) == Array(5...10))
+
+        while try await store.prune(RetentionPolicy(maxAgeDays: nil, maxPerRoom: 3), now: now) > 0 {}
+        let kept = try await store.recentMessages(in: Self.general, limit: 50)
+        #expect(kept.messages.map(\.id) == [8, 9, 10])
+        #expect(!kept.more)
+        #expect(try Self.new(try await store.append(Self.say("after"))).id == 11)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.durable)
+    func aReopenedStoreKeepsHistoryIDsTopicsAndDedupe(kind: StoreKind) async throws {
+        let location = try await kind.makeLocation()
+        let store = try await kind.open(location)
+        let epoch = try await store.openRoom(Self.general).epoch
+        for text in ["one", "two"] { _ = try await store.append(Self.say(text)) }
+        try await store.setTopic("kept", in: Self.general)
+        _ = try await store.appendDirect(NewDirectMessage(from: Self.ada, to: Self.bob, text: "hi", cid: "d", ts: 1))
+        await store.close()
+
+        let reopened = try await kind.open(location)
+        let record = try await reopened.openRoom(Self.general)
+        #expect(record == RoomRecord(name: "General", epoch: epoch, topic: "kept", lastID: 2))
+        #expect(
+            try await reopened.messages(in: Self.general, after: 0, limit: 10).messages.map(\.text) == ["one", "two"])
+        guard case .duplicate = try await reopened.append(Self.say("two")) else {
+            Issue.record("a cid stored before the restart was stored again")
+            return
+        }
+        #expect(try Self.new(try await reopened.append(Self.say("three"))).id == 3)
+        guard
+            case .duplicate = try await reopened.appendDirect(
+                NewDirectMessage(from: Self.ada, to: Self.bob, text: "hi", cid: "d", ts: 1))
+        else {
+            Issue.record("a direct message's cid was forgotten across the restart")
+            return
+        }
+        await reopened.close()
+    }
+}
