@@ -15,15 +15,18 @@ import WSChatProtocol
 public struct ChatServer: Sendable {
     public let configuration: ChatServerConfiguration
     private let hub: ChatHub
+    private let storage: ChatStorage
     private let metrics: ServerMetrics
     private let logger: Logger
 
-    public init(configuration: ChatServerConfiguration, store: any HistoryStore = MemoryHistoryStore(), logger: Logger)
-    {
+    public init(configuration: ChatServerConfiguration, storage: ChatStorage = .memory(), logger: Logger) {
         self.configuration = configuration
+        self.storage = storage
         self.logger = logger
         self.metrics = ServerMetrics()
-        self.hub = ChatHub(configuration: configuration, store: store, metrics: metrics, logger: logger)
+        self.hub = ChatHub(
+            configuration: configuration, store: storage.store, cluster: storage.cluster, metrics: metrics,
+            logger: logger)
     }
 
     /// The server's services, ready to run: on graceful shutdown (from `signals` or a trigger)
@@ -43,12 +46,20 @@ public struct ChatServer: Sendable {
                 address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
             logger: logger)
-        // Services shut down in reverse order: the hub says goodbye before the listener stops.
+        // Services shut down in reverse order: the hub says goodbye before the listener stops,
+        // the cluster hears of the departures, and the store closes last.
+        var services: [any Service] = [
+            StoreClosing(store: storage.store),
+            HistoryPruner(
+                store: storage.store, policy: configuration.retention, interval: configuration.pruneInterval,
+                logger: logger),
+        ]
+        if let cluster = storage.cluster {
+            services.append(ClusterMembership(cluster: cluster, hub: hub))
+        }
+        services += [application, HubShutdown(hub: hub, timeout: configuration.closeTimeout)]
         return ServiceGroup(
-            configuration: .init(
-                services: [application, HubShutdown(hub: hub, timeout: configuration.closeTimeout)],
-                gracefulShutdownSignals: signals,
-                logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
     }
 
     static func tlsConfiguration(_ files: TLSFiles) throws -> TLSConfiguration {
@@ -139,6 +150,33 @@ private struct HubShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await hub.shutdown(timeout: timeout)
+    }
+}
+
+/// Runs the node's part in the cluster and hands the other nodes' events to the hub.
+private struct ClusterMembership: Service {
+    let cluster: PostgresCluster
+    let hub: ChatHub
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [cluster, hub] in
+                for await event in cluster.events { await hub.apply(event) }
+            }
+            // Returns on graceful shutdown, after sharing the last departures; ends `events`.
+            try await cluster.run()
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Closes the store once everything that writes to it has stopped.
+private struct StoreClosing: Service {
+    let store: any HistoryStore
+
+    func run() async {
+        try? await gracefulShutdown()
+        await store.close()
     }
 }
 

@@ -53,6 +53,10 @@ public struct ChatServerConfiguration: Sendable {
     /// Serve `/echo`, an echo endpoint on the same WebSocket stack, for conformance tests.
     public var echoEndpoint = false
 
+    /// How much history to keep; pruned every `pruneInterval`.
+    public var retention = RetentionPolicy()
+    public var pruneInterval: Duration = .seconds(600)
+
     /// History sent on a `join` without `since`.
     public var recentHistory = 50
     /// History sent at most on a `join` with `since`.

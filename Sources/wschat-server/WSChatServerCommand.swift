@@ -76,6 +76,27 @@ struct WSChatServerCommand: AsyncParsableCommand {
     @Option(help: "An origin (scheme://host:port) whose pages may connect; repeat it; * allows any.")
     var allowOrigin: [String] = []
 
+    @Option(help: "Where the SQLite history lives (default: $XDG_DATA_HOME/wschat-server).")
+    var dataDir: String?
+
+    @Flag(help: "Keep history in memory only: it is lost when the server stops.")
+    var memory = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep history in PostgreSQL and share rooms with every node started with the same URL.",
+            valueName: "postgres://user[:password]@host[:port]/database"))
+    var database: String?
+
+    @Option(help: "With --database: this node's name in the cluster (default: hostname:port).")
+    var nodeName: String?
+
+    @Option(help: "Days of history to keep; 0 keeps messages of any age.")
+    var historyDays = 30
+
+    @Option(help: "Messages to keep per room; 0 sets no count limit.")
+    var historyPerRoom = 0
+
     @Flag(help: "Serve /echo, an echo endpoint on the same WebSocket stack (for conformance tests).")
     var echo = false
 
@@ -96,6 +117,15 @@ struct WSChatServerCommand: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
+        guard [memory, database != nil, dataDir != nil].filter({ $0 }).count <= 1 else {
+            throw ValidationError("choose one of --memory, --data-dir and --database")
+        }
+        guard nodeName == nil || database != nil else {
+            throw ValidationError("--node-name names a node of a --database cluster")
+        }
+        guard historyDays >= 0, historyPerRoom >= 0 else {
+            throw ValidationError("--history-days and --history-per-room must be 0 (no limit) or more")
+        }
         guard maxMessageBytes < maxFrameSize else {
             throw ValidationError(
                 "--max-message-bytes must be smaller than --max-frame-size, which also holds the JSON around the text")
@@ -110,7 +140,9 @@ struct WSChatServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "wschat-server")
         let configuration = try makeConfiguration()
-        let server = ChatServer(configuration: configuration, logger: logger)
+        let storage = try await openStorage(logger: logger)
+        logger.notice("history", metadata: ["store": "\(storage.summary)"])
+        let server = ChatServer(configuration: configuration, storage: storage, logger: logger)
         let group: ServiceGroup
         do {
             group = try server.makeServiceGroup { port in
@@ -122,6 +154,18 @@ struct WSChatServerCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         try await group.run()
+    }
+
+    func openStorage(logger: Logger) async throws -> ChatStorage {
+        if memory { return .memory() }
+        if let database {
+            // A restarted node keeps its name, so it can clear its old users at once; port 0
+            // gives every start a new port, so there the name is new too.
+            let suffix = port == 0 ? String(UUID().uuidString.prefix(8)).lowercased() : String(port)
+            let node = nodeName ?? "\(ProcessInfo.processInfo.hostName):\(suffix)"
+            return try await .postgres(url: database, node: node, logger: logger)
+        }
+        return try await .sqlite(directory: dataDir ?? ChatStorage.defaultDataDirectory, logger: logger)
     }
 
     func makeConfiguration() throws -> ChatServerConfiguration {
@@ -148,6 +192,8 @@ struct WSChatServerCommand: AsyncParsableCommand {
         configuration.pingInterval = .seconds(pingInterval)
         configuration.allowedOrigins = allowOrigin
         configuration.echoEndpoint = echo
+        configuration.retention = RetentionPolicy(
+            maxAgeDays: historyDays == 0 ? nil : historyDays, maxPerRoom: historyPerRoom == 0 ? nil : historyPerRoom)
         return configuration
     }
 

@@ -24,10 +24,17 @@ public final class ProductProcess: Sendable {
         return url
     }
 
-    public static func launch(_ product: String = "wschat-server", arguments: [String]) throws -> ProductProcess {
+    /// Starts `product`. Unless `environment` says otherwise, `XDG_DATA_HOME` is a new temporary
+    /// folder, so that a server's default history database belongs to this launch alone.
+    public static func launch(
+        _ product: String = "wschat-server", arguments: [String], environment: [String: String] = [:]
+    ) throws -> ProductProcess {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent(product)
         process.arguments = arguments
+        let dataHome = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-data-\(UUID())").path
+        process.environment = ProcessInfo.processInfo.environment.merging(["XDG_DATA_HOME": dataHome]) { $1 }
+            .merging(environment) { $1 }
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()

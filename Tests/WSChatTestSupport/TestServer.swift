@@ -43,7 +43,8 @@ public final class TestServer: Sendable {
     private static func launch(
         _ configuration: ChatServerConfiguration, store: any HistoryStore, logger: Logger
     ) async throws -> TestServer {
-        let server = ChatServer(configuration: configuration, store: store, logger: logger)
+        let server = ChatServer(
+            configuration: configuration, storage: ChatStorage(store: store, summary: "test"), logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let group = try server.makeServiceGroup(signals: []) { port in portContinuation.yield(port) }
         let task = Task {

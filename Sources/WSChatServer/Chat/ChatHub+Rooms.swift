@@ -19,6 +19,7 @@ extension ChatHub {
         sessions[id]?.rooms.insert(name.key)
         if isNew {
             broadcast(.presence(.init(room: room.name, nick: nick.name, event: .join)), to: others)
+            cluster?.post(.joined(room: name, nick: nick))
         }
 
         let page: HistoryPage
@@ -33,6 +34,7 @@ extension ChatHub {
         }
 
         // The member may have parted or gone while the history was read.
+        let remoteMembers = try await cluster?.remoteMembers(of: name) ?? []
         guard var current = rooms[name.key], current.contains(id) else { return }
         let historyEnd = page.messages.last?.id ?? join.since ?? 0
         let live = current.finishJoin(id, historyEnd: historyEnd, paging: paging)
@@ -40,8 +42,9 @@ extension ChatHub {
         send(
             .joined(
                 .init(
-                    room: current.name, epoch: current.epoch, topic: current.topic, members: memberNicks(current),
-                    history: page.messages, more: page.more, reset: reset)),
+                    room: current.name, epoch: current.epoch, topic: current.topic,
+                    members: memberNicks(current) + remoteMembers, history: page.messages, more: page.more,
+                    reset: reset)),
             to: id)
         for message in live {
             send(.message(message), to: id)
@@ -56,13 +59,16 @@ extension ChatHub {
         }
         sessions[id]?.rooms.remove(name.key)
         send(.parted(room: room.name), to: id)
-        leave(roomKey: name.key, member: id, presence: .init(room: room.name, nick: nick.name, event: .part))
+        leave(
+            roomKey: name.key, member: id, nick: nick,
+            presence: .init(room: room.name, nick: nick.name, event: .part))
     }
 
     /// Removes a member and tells the others with `presence` (its `room` is filled in here).
-    func leave(roomKey: String, member id: ConnectionID, presence: ServerMessage.Presence) {
+    func leave(roomKey: String, member id: ConnectionID, nick: Nick, presence: ServerMessage.Presence) {
         guard var room = rooms[roomKey] else { return }
         room.remove(id)
+        cluster?.post(.left(roomKey: roomKey, nick: nick, event: presence.event, reason: presence.reason))
         if room.isEmpty {
             rooms[roomKey] = nil
             metrics.rooms.record(rooms.count)
@@ -92,6 +98,10 @@ extension ChatHub {
         case .new(let message):
             metrics.chatMessages.increment()
             deliver(message, roomKey: name.key)
+            if cluster != nil, rooms[name.key]?.hasGap == true {
+                // A lower id was taken on another node and its notice has not arrived (yet).
+                await catchUp(roomKey: name.key)
+            }
         case .duplicate(let original):
             send(.message(original), to: id)
         }
@@ -119,19 +129,26 @@ extension ChatHub {
         room.topic = topic
         rooms[name.key] = room
         broadcast(.topic(.init(room: room.name, topic: topic, by: nick.name)), to: room.members)
+        cluster?.post(.topic(roomKey: name.key, topic: topic, by: nick.name))
     }
 
-    func listRooms(for id: ConnectionID) {
-        let summaries = rooms.values
-            .map { ServerMessage.RoomSummary(room: $0.name, members: $0.members.count, topic: $0.topic) }
-            .sorted { $0.room.lowercased() < $1.room.lowercased() }
-        send(.rooms(summaries), to: id)
+    func listRooms(for id: ConnectionID) async throws {
+        var summaries: [String: ServerMessage.RoomSummary] = rooms.mapValues {
+            ServerMessage.RoomSummary(room: $0.name, members: $0.members.count, topic: $0.topic)
+        }
+        for remote in try await cluster?.remoteRooms() ?? [] {
+            summaries[remote.key, default: .init(room: remote.name, members: 0, topic: remote.topic)].members +=
+                remote.members
+        }
+        send(.rooms(summaries.values.sorted { $0.room.lowercased() < $1.room.lowercased() }), to: id)
     }
 
-    func who(_ raw: String, for id: ConnectionID) throws(ProtocolError) {
+    func who(_ raw: String, for id: ConnectionID) async throws {
         let name = try RoomName(validating: raw)
+        let remoteMembers = try await cluster?.remoteMembers(of: name) ?? []
         let room = rooms[name.key]
-        send(.members(room: room?.name ?? name.name, members: room.map(memberNicks) ?? []), to: id)
+        send(
+            .members(room: room?.name ?? name.name, members: (room.map(memberNicks) ?? []) + remoteMembers), to: id)
     }
 
     func memberNicks(_ room: Room) -> [String] {

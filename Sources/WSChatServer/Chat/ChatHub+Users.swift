@@ -10,7 +10,7 @@ extension ChatHub {
     }
 
     /// Admits a connection under a nick, or says why not.
-    func hello(_ hello: ClientMessage.Hello, from id: ConnectionID) -> HelloOutcome {
+    func hello(_ hello: ClientMessage.Hello, from id: ConnectionID) async -> HelloOutcome {
         guard let session = sessions[id] else { return .closed }
         if let password = configuration.password, hello.password != password {
             fail(id, ProtocolError(.authFailed, "wrong or missing password", ref: "hello"))
@@ -40,6 +40,35 @@ extension ChatHub {
         sessions[id]?.nick = nick
         nickOwners[nick.key] = id
         metrics.users.record(nickOwners.count)
+        if let cluster {
+            // Held locally while the cluster is asked, so a second local hello cannot race it.
+            let claimed: Bool?
+            do {
+                claimed = try await cluster.claimNick(nick)
+            } catch {
+                logger.error("could not claim a nick in the cluster", metadata: ["error": "\(error)"])
+                claimed = nil
+            }
+            guard sessions[id]?.nick == nick else {
+                // The connection went while the cluster answered.
+                if claimed == true { cluster.post(.released(nick)) }
+                return .closed
+            }
+            if claimed != true {
+                sessions[id]?.nick = nil
+                nickOwners[nick.key] = nil
+                metrics.users.record(nickOwners.count)
+            }
+            switch claimed {
+            case true?: break
+            case false?:
+                fail(id, ProtocolError(.nickTaken, "the nick \(nick.name) is taken; choose another", ref: "hello"))
+                return .refused
+            case nil:
+                session.outbox.close(.internalError, reason: "the server could not reach its database")
+                return .closed
+            }
+        }
         send(
             .welcome(
                 .init(
@@ -50,11 +79,21 @@ extension ChatHub {
         return .welcomed
     }
 
-    func changeNick(to raw: String, from id: ConnectionID) throws(ProtocolError) {
+    func changeNick(to raw: String, from id: ConnectionID) async throws {
         guard let old = nick(of: id) else { return }
         let new = try Nick(validating: raw)
         if let owner = nickOwners[new.key], owner != id {
             throw ProtocolError(.nickTaken, "the nick \(new.name) is taken")
+        }
+        if let cluster, new.key != old.key {
+            guard try await cluster.claimNick(new) else {
+                throw ProtocolError(.nickTaken, "the nick \(new.name) is taken")
+            }
+            // The user may have gone, or taken the nick locally, while the cluster answered.
+            guard nick(of: id) == old, nickOwners[new.key] == nil else {
+                cluster.post(.released(new))
+                return
+            }
         }
         nickOwners[old.key] = nil
         nickOwners[new.key] = id
@@ -64,6 +103,7 @@ extension ChatHub {
             audience.formUnion(rooms[key]?.members ?? [])
         }
         broadcast(.nick(old: old.name, new: new.name), to: audience)
+        cluster?.post(.renamed(old: old, new: new, roomKeys: Array(sessions[id]?.rooms ?? [])))
     }
 
     func directMessage(_ dm: ClientMessage.DirectSend, from id: ConnectionID) async throws {
@@ -79,7 +119,14 @@ extension ChatHub {
         } catch {
             throw error.answering(dm.cid)
         }
-        guard let recipientID = nickOwners[recipient.key], let recipientNick = nick(of: recipientID) else {
+        let recipientID = nickOwners[recipient.key]
+        let recipientNick: Nick
+        if let recipientID, let local = nick(of: recipientID) {
+            recipientNick = local
+        } else if let cluster, let remote = try await cluster.remoteNick(recipient.key) {
+            // On another node, which delivers it when the store's notice reaches it.
+            recipientNick = remote
+        } else {
             throw ProtocolError(.noSuchNick, "nobody is online as \(dm.to)", ref: dm.cid)
         }
         let stored = try await store.appendDirect(
@@ -87,7 +134,7 @@ extension ChatHub {
         switch stored {
         case .new(let message):
             metrics.chatMessages.increment()
-            broadcast(.dm(message), to: Set([id, recipientID]))
+            broadcast(.dm(message), to: Set([id] + (recipientID.map { [$0] } ?? [])))
         case .duplicate(let original):
             // A resend (perhaps under a new nick, after a reconnect): only the sender gets it back.
             send(.dm(original), to: id)
@@ -115,7 +162,10 @@ extension ChatHub {
         sessions[id]?.nick = nil
         sessions[id]?.rooms = []
         for key in session.rooms {
-            leave(roomKey: key, member: id, presence: .init(room: "", nick: nick.name, event: .quit, reason: reason))
+            leave(
+                roomKey: key, member: id, nick: nick,
+                presence: .init(room: "", nick: nick.name, event: .quit, reason: reason))
         }
+        cluster?.post(.released(nick))
     }
 }

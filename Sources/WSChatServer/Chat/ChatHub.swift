@@ -17,17 +17,26 @@ actor ChatHub {
 
     let configuration: ChatServerConfiguration
     let store: any HistoryStore
+    /// The other nodes sharing the database, when there are any.
+    let cluster: (any ClusterLink)?
     let metrics: ServerMetrics
     let logger: Logger
     var sessions: [ConnectionID: Session] = [:]
     var nickOwners: [String: ConnectionID] = [:]
     var rooms: [String: Room] = [:]
+    /// Rooms whose history is being re-read to fill a gap, and rooms to re-read once more.
+    var catchingUp: Set<String> = []
+    var catchUpAgain: Set<String> = []
     private var shuttingDown = false
     private var drained: [CheckedContinuation<Void, Never>] = []
 
-    init(configuration: ChatServerConfiguration, store: any HistoryStore, metrics: ServerMetrics, logger: Logger) {
+    init(
+        configuration: ChatServerConfiguration, store: any HistoryStore, cluster: (any ClusterLink)?,
+        metrics: ServerMetrics, logger: Logger
+    ) {
         self.configuration = configuration
         self.store = store
+        self.cluster = cluster
         self.metrics = metrics
         self.logger = logger
     }
@@ -50,8 +59,10 @@ actor ChatHub {
             metrics.users.record(nickOwners.count)
             for key in session.rooms {
                 leave(
-                    roomKey: key, member: id, presence: .init(room: "", nick: nick.name, event: .quit, reason: reason))
+                    roomKey: key, member: id, nick: nick,
+                    presence: .init(room: "", nick: nick.name, event: .quit, reason: reason))
             }
+            cluster?.post(.released(nick))
         }
         if sessions.isEmpty {
             drained.forEach { $0.resume() }
@@ -92,10 +103,10 @@ actor ChatHub {
             case .part(let room): try part(room, from: id)
             case .say(let say): try await self.say(say, from: id)
             case .dm(let dm): try await directMessage(dm, from: id)
-            case .nick(let nick): try changeNick(to: nick, from: id)
+            case .nick(let nick): try await changeNick(to: nick, from: id)
             case .topic(let room, let topic): try await setTopic(topic, in: room, from: id)
-            case .list: listRooms(for: id)
-            case .who(let room): try who(room, for: id)
+            case .list: try await listRooms(for: id)
+            case .who(let room): try await who(room, for: id)
             case .ping(let t): send(.pong(t), to: id)
             case .quit(let reason): quit(id, reason: reason)
             }

@@ -24,7 +24,8 @@ struct Room {
     /// Members in the order they joined.
     private(set) var members: [ConnectionID] = []
     private var delivery: [ConnectionID: Delivery] = [:]
-    private var deliveredThrough: Int64
+    /// The newest id handed to the members; every lower one was handed over before it.
+    private(set) var deliveredThrough: Int64
     private var undelivered: [Int64: ChatMessage] = [:]
 
     init(record: RoomRecord) {
@@ -35,6 +36,8 @@ struct Room {
     }
 
     func contains(_ member: ConnectionID) -> Bool { delivery[member] != nil }
+    /// Whether a stored message waits for a lower id that has not arrived.
+    var hasGap: Bool { !undelivered.isEmpty }
     var isEmpty: Bool { members.isEmpty }
 
     /// Adds `member` (if new) in the fetching state; returns whether it was new.

@@ -9,6 +9,7 @@ actor GroupCommit<Write: Sendable, Output: Sendable> {
 
     private var waiting: [(write: Write, continuation: CheckedContinuation<Output, any Error>)] = []
     private var draining = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private let maxBatch: Int
     private let commit: Commit
 
@@ -38,6 +39,14 @@ actor GroupCommit<Write: Sendable, Output: Sendable> {
             }
         }
         draining = false
+        idleWaiters.forEach { $0.resume() }
+        idleWaiters.removeAll()
+    }
+
+    /// Returns once every submitted write has been committed (or has failed).
+    func waitUntilIdle() async {
+        guard draining else { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
     }
 }
 

@@ -95,6 +95,7 @@ public final class PostgresHistoryStore: HistoryStore {
     }
 
     public func close() async {
+        await commits.waitUntilIdle()
         running.cancel()
         await running.value
     }

@@ -91,8 +91,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     public func close() async {
-        // The writer is used only through the group commit, which has returned every write by
-        // the time the hub has closed every connection.
+        await commits.waitUntilIdle()
         try? await reader.close()
         try? await writer.connection.close()
     }
