@@ -9,7 +9,7 @@ port=$((20000 + RANDOM % 9000))
 state=$(mktemp -d)
 trap 'tmux -L wschat-bench kill-server 2>/dev/null || true; kill $server 2>/dev/null || true; rm -rf "$state"' EXIT
 
-"$bin/wschat-server" --host 127.0.0.1 --port "$port" --rate 0 --log-level error 2>/dev/null &
+"$bin/wschat-server" --host 127.0.0.1 --port "$port" --memory --rate 0 --log-level error 2>/dev/null &
 server=$!
 sleep 1
 tmux -u -f /dev/null -L wschat-bench new-session -d -s w -x 120 -y 35 \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every wschat test: the Swift test suites (unit and real-socket integration), the
-# interoperability test with Python's `websockets`, and the Autobahn conformance suite
+# Runs every wschat test: the Swift test suites (unit and real-socket integration, with a
+# throwaway PostgreSQL for the store and cluster tests), the interoperability test with Python's `websockets`, and the Autobahn conformance suite
 # against the server's /echo endpoint. Installs what a fresh Debian machine lacks first.
 # Exits non-zero, loudly, if anything fails.
 set -euo pipefail
@@ -15,6 +15,8 @@ missing=()
 for package in libncursesw5-dev pkg-config python3-venv tmux openssl; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
+# PostgreSQL's server binaries (any version), for Tests/with-postgres.sh.
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     as_root apt-get update -qq
@@ -31,8 +33,8 @@ venv=.build/venv
 step "Build (debug, with tests)"
 swift build --build-tests
 
-step "Swift tests"
-swift test --skip-build
+step "Swift tests (with a throwaway PostgreSQL)"
+Tests/with-postgres.sh swift test --skip-build
 
 step "Interoperability: two Python websockets clients"
 WSCHAT_SERVER_BIN=.build/debug/wschat-server "$venv/bin/python" -m pytest -q Tests/interop
@@ -65,7 +67,7 @@ step "Autobahn TestSuite: the server (kosoku against /echo)"
 report=.build/autobahn/server
 rm -rf "$report" && mkdir -p "$report"
 # The same WebSocket stack as /ws, with limits raised to the suite's 16 MiB messages.
-.build/release/wschat-server --host 127.0.0.1 --port 0 --echo --rate 0 \
+.build/release/wschat-server --host 127.0.0.1 --port 0 --memory --echo --rate 0 \
     --max-frame-size 16777216 --max-decompressed-size 16777216 --log-level notice \
     2> "$report/server.log" &
 server_pid=$!

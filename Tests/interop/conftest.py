@@ -11,7 +11,7 @@ import pytest
 def server():
     binary = os.environ.get("WSCHAT_SERVER_BIN", ".build/debug/wschat-server")
     process = subprocess.Popen(
-        [binary, "--host", "127.0.0.1", "--port", "0", "--name", "interop"],
+        [binary, "--host", "127.0.0.1", "--port", "0", "--memory", "--name", "interop"],
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import WSChatProtocol
+import WSChatTestSupport
+
+/// Two `wschat-server` nodes sharing one PostgreSQL database act as one server.
+@Suite("Several nodes on PostgreSQL", .timeLimit(.minutes(3)))
+struct ClusterTests {
+    static func node(_ database: String, port: Int = 0) async throws -> ServerProcess {
+        try await ServerProcess.start(["--database", database, "--rate", "0", "--send-queue", "100000"], port: port)
+    }
+
+    static func messages(_ count: Int, from client: TestClient) async throws -> [ChatMessage] {
+        var messages: [ChatMessage] = []
+        while messages.count < count {
+            if case .message(let message) = try await client.next() { messages.append(message) }
+        }
+        return messages
+    }
+
+    @Test func messagesCrossNodesInOneOrderAndPresenceTopicsAndNicksAgree() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let a = try await Self.node(database)
+        let b = try await Self.node(database)
+
+        let ada = try await a.user("ada")
+        try await ada.join("general")
+        let bob = try await b.user("bob")
+        let joined = try await bob.join("general")
+        #expect(Set(joined.members) == ["ada", "bob"])
+        let presence = try await ada.next { if case .presence(let p) = $0 { p } else { nil } }
+        #expect(presence == .init(room: "general", nick: "bob", event: .join))
+
+        // Nick uniqueness holds across nodes, in hello and in nick.
+        let other = try await TestClient.connect(
+            url: b.url, subprotocol: "wschat.v1", compression: false, reading: true)
+        #expect(try await other.error(after: .hello(.init(nick: "ADA", password: nil, client: nil))).code == .nickTaken)
+        #expect(try await bob.error(after: .nick("ada")).code == .nickTaken)
+
+        // Both say at once; everyone sees the same sequence.
+        let perUser = 60
+        for (client, nick) in [(ada, "ada"), (bob, "bob")] {
+            Task {
+                for n in 0..<perUser {
+                    try? await client.send(.say(.init(room: "general", text: "\(nick) \(n)", cid: "\(nick)-\(n)")))
+                }
+            }
+        }
+        let seenByAda = try await Self.messages(2 * perUser, from: ada)
+        let seenByBob = try await Self.messages(2 * perUser, from: bob)
+        #expect(seenByAda == seenByBob)
+        #expect(seenByAda.map(\.id) == Array(1...Int64(2 * perUser)))
+
+        // Topics, member lists, room lists and direct messages, from either node.
+        try await ada.send(.topic(room: "general", topic: "one server"))
+        let topic = try await bob.next { if case .topic(let t) = $0 { t } else { nil } }
+        #expect(topic == .init(room: "general", topic: "one server", by: "ada"))
+        try await bob.send(.who(room: "general"))
+        let members = try await bob.next { if case .members(_, let m) = $0 { m } else { nil } }
+        #expect(Set(members) == ["ada", "bob"])
+        try await ada.send(.list)
+        let rooms = try await ada.next { if case .rooms(let r) = $0 { r } else { nil } }
+        #expect(rooms == [.init(room: "general", members: 2, topic: "one server")])
+        try await bob.send(.dm(.init(to: "ada", text: "across nodes", cid: "dm-1")))
+        let dm = try await ada.next { if case .dm(let d) = $0 { d } else { nil } }
+        #expect(dm.from == "bob" && dm.text == "across nodes")
+
+        // Leaving is seen on the other node.
+        try await bob.send(.part(room: "general"))
+        let part = try await ada.next { if case .presence(let p) = $0 { p } else { nil } }
+        #expect(part == .init(room: "general", nick: "bob", event: .part))
+        try await a.stop()
+        try await b.stop()
+    }
+
+    @Test func aKilledNodesUsersQuitEverywhereAndLoseNothingWhenItComesBack() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let port = try TestServer.unusedFixedPort()
+        var a = try await Self.node(database, port: port)
+        let b = try await Self.node(database)
+        let ada = try await a.user("ada")
+        let epoch = try await ada.join("general").epoch
+        let bob = try await b.user("bob")
+        try await bob.join("general")
+        _ = try await ada.next { if case .presence = $0 { true } else { nil } }
+        var seen: [ChatMessage] = []
+        for n in 1...3 { seen.append(try await ada.say("before \(n)", in: "general")) }
+        _ = try await Self.messages(3, from: bob)
+
+        try await a.kill()
+        // The dead node's user leaves the shared view within 30 s (heartbeats stop).
+        let quit = try await bob.next(timeout: .seconds(40)) { if case .presence(let p) = $0 { p } else { nil } }
+        #expect(quit.nick == "ada" && quit.event == .quit)
+        try await bob.send(.who(room: "general"))
+        #expect(try await bob.next { if case .members(_, let m) = $0 { m } else { nil } } == ["bob"])
+        var missed: [ChatMessage] = []
+        for n in 1...5 { missed.append(try await bob.say("while a is down \(n)", in: "general")) }
+
+        a = try await Self.node(database, port: port)
+        let back = try await a.user("ada")
+        let resumed = try await back.join("general", since: seen.last!.id, epoch: epoch)
+        #expect(resumed.history == missed)
+        #expect(resumed.reset == nil)
+        let echoed = try await back.say("back", in: "general")
+        #expect(echoed.id == missed.last!.id + 1)
+        let relayed = try await bob.next { if case .message(let m) = $0 { m } else { nil } }
+        #expect(relayed == echoed)
+        try await a.stop()
+        try await b.stop()
+    }
+}
