@@ -73,6 +73,33 @@ struct ClusterTests {
         try await b.stop()
     }
 
+    /// The nodes' LISTEN connections are cut; what is said before they are back reaches the
+    /// other node's users anyway, read from the table by id once the node listens again.
+    @Test func aNodeThatMissedNotificationsCatchesUpFromTheTable() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let a = try await Self.node(database)
+        let b = try await Self.node(database)
+        let ada = try await a.user("ada")
+        try await ada.join("general")
+        let bob = try await b.user("bob")
+        try await bob.join("general")
+        _ = try await ada.next { if case .presence = $0 { true } else { nil } }
+
+        try await TestPostgres.execute(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND query ILIKE 'LISTEN%'
+            """, in: database)
+        var said: [ChatMessage] = []
+        for n in 1...5 { said.append(try await bob.say("while nobody listens \(n)", in: "general")) }
+        #expect(try await Self.messages(5, from: ada) == said)
+        // And live delivery works again afterwards.
+        let later = try await bob.say("after", in: "general")
+        #expect(try await Self.messages(1, from: ada) == [later])
+        try await a.stop()
+        try await b.stop()
+    }
+
     @Test func aKilledNodesUsersQuitEverywhereAndLoseNothingWhenItComesBack() async throws {
         let database = try await TestPostgres.freshDatabase()
         let port = try TestServer.unusedFixedPort()

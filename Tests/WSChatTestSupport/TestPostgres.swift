@@ -13,22 +13,30 @@ public enum TestPostgres {
     /// A URL of a new, empty database.
     public static func freshDatabase() async throws -> String {
         guard let admin = ProcessInfo.processInfo.environment["WSCHAT_TEST_POSTGRES"],
-            var url = URLComponents(string: admin), let host = url.host, let port = url.port
+            var url = URLComponents(string: admin)
         else { throw NotRunning() }
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await execute("CREATE DATABASE \(name)", in: admin)
+        url.path = "/" + name
+        return url.string!
+    }
+
+    /// Runs one statement as the superuser in the database at `databaseURL`.
+    public static func execute(_ sql: String, in databaseURL: String) async throws {
+        guard let url = URLComponents(string: databaseURL), let host = url.host, let port = url.port else {
+            throw NotRunning()
+        }
         let connection = try await PostgresConnection.connect(
             configuration: .init(
-                host: host, port: port, username: url.user ?? "wschat", password: nil, database: "postgres",
-                tls: .disable),
+                host: host, port: port, username: url.user ?? "wschat", password: nil,
+                database: String(url.path.dropFirst()), tls: .disable),
             id: 1, logger: Logger(label: "test-postgres"))
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: connection.logger)
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: connection.logger)
         } catch {
             try? await connection.close()
             throw error
         }
         try await connection.close()
-        url.path = "/" + name
-        return url.string!
     }
 }
