@@ -65,10 +65,21 @@ struct ClusterTests {
         let dm = try await ada.next { if case .dm(let d) = $0 { d } else { nil } }
         #expect(dm.from == "bob" && dm.text == "across nodes")
 
+        // Renames: a new spelling keeps the claim; a new nick frees the old one on every node.
+        try await ada.send(.nick("Ada"))
+        _ = try await ada.next { if case .nick = $0 { true } else { nil } }
+        let respelled = try await bob.next { if case .nick(let old, let new) = $0 { [old, new] } else { nil } }
+        #expect(respelled == ["ada", "Ada"])
+        #expect(try await other.error(after: .hello(.init(nick: "ada", password: nil, client: nil))).code == .nickTaken)
+        try await bob.send(.nick("robert"))
+        let renamed = try await ada.next { if case .nick(let old, let new) = $0 { [old, new] } else { nil } }
+        #expect(renamed == ["bob", "robert"])
+        try await other.hello("bob")
+
         // Leaving is seen on the other node.
         try await bob.send(.part(room: "general"))
         let part = try await ada.next { if case .presence(let p) = $0 { p } else { nil } }
-        #expect(part == .init(room: "general", nick: "bob", event: .part))
+        #expect(part == .init(room: "general", nick: "robert", event: .part))
         try await a.stop()
         try await b.stop()
     }

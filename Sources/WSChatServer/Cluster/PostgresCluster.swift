@@ -215,8 +215,15 @@ final class PostgresCluster: ClusterLink, Service {
                 try await connection.query(
                     "UPDATE members SET nick_key = \(new.key), nick = \(new.name) WHERE nick_key = \(old.key) AND node = \(self.node)",
                     logger: self.logger)
-                try await connection.query(
-                    "DELETE FROM nicks WHERE key = \(old.key) AND node = \(self.node)", logger: self.logger)
+                if old.key == new.key {
+                    // Only the spelling changed: the claim stays.
+                    try await connection.query(
+                        "UPDATE nicks SET name = \(new.name) WHERE key = \(new.key) AND node = \(self.node)",
+                        logger: self.logger)
+                } else {
+                    try await connection.query(
+                        "DELETE FROM nicks WHERE key = \(old.key) AND node = \(self.node)", logger: self.logger)
+                }
                 event = .nick(old: old.name, new: new.name, roomKeys: roomKeys)
             case .released(let nick):
                 try await connection.query(
