@@ -44,7 +44,7 @@ struct WSChatCommand: AsyncParsableCommand {
     @Flag(help: "Accept any TLS certificate (self-signed development servers only).")
     var insecure = false
 
-    @Flag(help: "Start a chat server in this process (on --port, all interfaces) and connect to it.")
+    @Flag(help: "Start a chat server in this process (on --port, all interfaces; history in memory) and connect to it.")
     var host = false
 
     @Option(help: "With --host: the port to serve on.")
