@@ -73,14 +73,12 @@ struct PostgresWriter: Sendable {
     }
 
     private func append(_ new: NewMessage, on connection: PostgresConnection) async throws -> Appended<ChatMessage> {
-        _ = try await openRoom(new.room, on: connection)
         // Lock the room's row first: a duplicate committed by another node meanwhile is then
         // visible to the cid check below.
-        var locked: (name: String, lastID: Int64)?
-        for try await row in try await connection.query(
-            "SELECT name, last_id FROM rooms WHERE key = \(new.room.key) FOR UPDATE", logger: logger
-        ).decode((String, Int64).self) {
-            locked = row
+        var locked = try await lockRoom(new.room.key, on: connection)
+        if locked == nil {
+            _ = try await openRoom(new.room, on: connection)
+            locked = try await lockRoom(new.room.key, on: connection)
         }
         guard let (name, lastID) = locked else { throw StoreError("room \(new.room.name) has no row") }
         if let original = try await PostgresRows.message(
@@ -104,6 +102,17 @@ struct PostgresWriter: Sendable {
             SELECT pg_notify(\(ClusterNotice.channel), \(notice))
             """, logger: logger)
         return .new(message)
+    }
+
+    /// The room's display name and newest id, its row locked until the transaction ends.
+    private func lockRoom(_ key: String, on connection: PostgresConnection) async throws -> (String, Int64)? {
+        var locked: (String, Int64)?
+        for try await row in try await connection.query(
+            "SELECT name, last_id FROM rooms WHERE key = \(key) FOR UPDATE", logger: logger
+        ).decode((String, Int64).self) {
+            locked = row
+        }
+        return locked
     }
 
     private func appendDirect(_ new: NewDirectMessage, on connection: PostgresConnection) async throws
