@@ -27,6 +27,22 @@ struct HistoryResumeTests {
         try await server.stop()
     }
 
+    /// A `since` past the room's newest id (a confused or hostile client) gets an empty
+    /// history and still every message said afterwards.
+    @Test func aSinceBeyondTheNewestMessageStillGetsLiveMessages() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.user("alice")
+        let epoch = try await alice.join("general").epoch
+        try await alice.say("one", in: "general")
+        let bob = try await server.user("bob")
+        let joined = try await bob.join("general", since: 1_000, epoch: epoch)
+        #expect(joined.history.isEmpty && !joined.more)
+        _ = try await alice.next()  // bob's join
+        let two = try await alice.say("two", in: "general")
+        #expect(try await bob.next { if case .message(let m) = $0 { m } else { nil } } == two)
+        try await server.stop()
+    }
+
     @Test func joinWithoutSinceGetsTheLast50() async throws {
         let server = try await TestServer.start()
         let alice = try await server.user("alice")

@@ -25,9 +25,12 @@ extension ChatHub {
         let page: HistoryPage
         var reset: Bool?
         var paging = false
+        // The id the member's history starts after (what it says it has, in this epoch).
+        var resumedFrom: Int64 = 0
         if let since = join.since, join.epoch == nil || join.epoch == room.epoch {
             page = try await store.messages(in: name, after: since, limit: configuration.historyPage)
             paging = page.more
+            resumedFrom = since
         } else {
             page = try await store.recentMessages(in: name, limit: configuration.recentHistory)
             reset = join.since != nil ? true : nil
@@ -36,7 +39,9 @@ extension ChatHub {
         // The member may have parted or gone while the history was read.
         let remoteMembers = try await cluster?.remoteMembers(of: name) ?? []
         guard var current = rooms[name.key], current.contains(id) else { return }
-        let historyEnd = page.messages.last?.id ?? join.since ?? 0
+        // With an empty page the member has what it resumed from, but never more than this
+        // node has seen: a `since` past the room's newest id must not hold back live messages.
+        let historyEnd = page.messages.last?.id ?? min(resumedFrom, current.deliveredThrough)
         let live = current.finishJoin(id, historyEnd: historyEnd, paging: paging)
         rooms[name.key] = current
         send(

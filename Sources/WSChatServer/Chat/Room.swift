@@ -13,7 +13,11 @@ public typealias ConnectionID = UUID
 /// is paging through a long history (`more: true`) gets none: its next page will hold them.
 struct Room {
     enum Delivery: Equatable {
-        case live
+        /// Gets every message above `after`, the end of the history it was handed. On a node
+        /// of a cluster that history can run past `deliveredThrough` (a notice sent while
+        /// the room was being opened here is missed, then read back to fill the gap), and
+        /// those messages must not reach the member twice.
+        case live(after: Int64)
         case fetching(buffered: [ChatMessage])
         case paging
     }
@@ -63,7 +67,7 @@ struct Room {
             delivery[member] = .paging
             return []
         }
-        delivery[member] = .live
+        delivery[member] = .live(after: historyEnd)
         return buffered.filter { $0.id > historyEnd }
     }
 
@@ -83,11 +87,11 @@ struct Room {
             var recipients: [ConnectionID] = []
             for member in members {
                 switch delivery[member] {
-                case .live: recipients.append(member)
+                case .live(let after) where next.id > after: recipients.append(member)
                 case .fetching(var buffered):
                     buffered.append(next)
                     delivery[member] = .fetching(buffered: buffered)
-                case .paging, nil: break
+                case .live, .paging, nil: break
                 }
             }
             ready.append((next, recipients))
