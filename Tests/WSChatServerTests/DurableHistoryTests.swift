@@ -115,6 +115,76 @@ struct DurableHistoryTests {
         try await restarted.stop()
     }
 
+    /// Retention runs in the background from the start: messages past `--history-days` (30 by
+    /// default) go, then all but the newest `--history-per-room`; ids are never reused.
+    @Test func retentionPrunesOldHistoryAtStartAndKeepsIDsIncreasing() async throws {
+        let data = Self.dataDirectory()
+        let first = try await ServerProcess.start(["--data-dir", data, "--rate", "0"])
+        let ada = try await first.user("ada")
+        let epoch = try await ada.join("general").epoch
+        for n in 1...10 { try await ada.say("m\(n)", in: "general") }
+        try await first.stop()
+        let fortyDaysAgo = Int64(Date().timeIntervalSince1970 * 1000) - 40 * 86_400_000
+        try await TestSQLite.execute(
+            "UPDATE messages SET ts = \(fortyDaysAgo) WHERE id <= 4", in: data + "/history.sqlite3")
+
+        let byAge = try await ServerProcess.start(["--data-dir", data])
+        #expect(try await Self.settledHistory(byAge, epoch: epoch, expecting: Array(5...10)) == Array(5...10))
+        try await byAge.stop()
+
+        let byCount = try await ServerProcess.start(["--data-dir", data, "--history-per-room", "3"])
+        #expect(try await Self.settledHistory(byCount, epoch: epoch, expecting: [8, 9, 10]) == [8, 9, 10])
+        let bob = try await byCount.user("bob")
+        try await bob.join("general", since: 10, epoch: epoch)
+        #expect(try await bob.say("after pruning", in: "general").id == 11)
+        try await byCount.stop()
+    }
+
+    /// Storage the server cannot use stops it at start, with one line on stderr saying why.
+    @Test func unusableStorageIsReportedAtStart() async throws {
+        let newer = Self.dataDirectory()
+        try await ServerProcess.start(["--data-dir", newer]).stop()
+        try await TestSQLite.execute("PRAGMA user_version = 99", in: newer + "/history.sqlite3")
+        let notAFolder = Self.dataDirectory()
+        try Data("a file".utf8).write(to: URL(fileURLWithPath: notAFolder))
+        let refusals = [
+            (["--data-dir", newer], "has schema version 99, newer than this wschat-server knows"),
+            (["--data-dir", notAFolder], "cannot create the data directory \(notAFolder)"),
+            (
+                ["--database", "postgres://wschat:secret@127.0.0.1:1/chat?sslmode=disable"],
+                "cannot prepare the database postgres://wschat:***@127.0.0.1:1/chat"
+            ),
+        ]
+        for (flags, explanation) in refusals {
+            let server = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", "0"] + flags)
+            #expect(try await server.waitForExit(timeout: .seconds(30)) != 0, "\(flags) started")
+            // Standard error is read asynchronously: its last lines can land just after the exit.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !server.standardError.contains(explanation), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(server.standardError.contains(explanation), "\(flags): \(server.standardError)")
+            #expect(!server.standardError.contains("secret"), "the password was printed")
+        }
+    }
+
+    /// The ids of `general`'s history from the start, once they are `expected` or after 20 s
+    /// (pruning runs in the background, so the first look may come before it).
+    static func settledHistory(_ server: ServerProcess, epoch: String, expecting expected: [Int64]) async throws
+        -> [Int64]
+    {
+        let reader = try await server.user("reader")
+        let deadline = ContinuousClock.now + .seconds(20)
+        var ids: [Int64] = []
+        repeat {
+            ids = try await reader.join("general", since: 0, epoch: epoch).history.map(\.id)
+            if ids == expected { break }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
+        try await reader.close()
+        return ids
+    }
+
     static func messagesUntilClosed(_ client: TestClient) async throws -> [ChatMessage] {
         var messages: [ChatMessage] = []
         while true {

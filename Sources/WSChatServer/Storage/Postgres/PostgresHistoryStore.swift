@@ -15,23 +15,41 @@ public final class PostgresHistoryStore: HistoryStore {
 
     /// Connects to `url`, migrates the schema, and writes as node `node`.
     public init(url: String, node: String, logger: Logger) async throws {
+        let address = try PostgresURL(url)
+        do {
+            // One direct connection first: the pool would retry a database that refuses or
+            // rejects it forever, without a word, and the server would never start.
+            let connection = try await PostgresConnection.connect(
+                configuration: try address.connectionConfiguration(), id: 0, logger: logger)
+            do {
+                try await PostgresSchema.migrate(connection, logger: logger)
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            try await connection.close()
+        } catch {
+            throw StoreError("cannot prepare the database \(PostgresURL.redacted(url)): \(Self.explain(error))")
+        }
         // The pool warns at every lease until its `run` task has started, which it is about to.
         var poolLogger = logger
         poolLogger.logLevel = max(logger.logLevel, .error)
-        let client = PostgresClient(
-            configuration: try PostgresURL(url).clientConfiguration, backgroundLogger: poolLogger)
+        let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: poolLogger)
         self.client = client
         self.logger = logger
         // The pool works only while `run` does; the store owns that task for its lifetime.
         self.running = Task { await client.run() }
         let writer = PostgresWriter(client: client, node: node, logger: logger)
         self.commits = GroupCommit { batch in await writer.commit(batch) }
-        do {
-            try await PostgresSchema.migrate(client, logger: logger)
-        } catch {
-            running.cancel()
-            throw StoreError("cannot prepare the database \(PostgresURL.redacted(url)): \(String(reflecting: error))")
-        }
+    }
+
+    /// What went wrong, in the server's words when it said any: PSQLError's own description
+    /// is deliberately vague, and its reflection is a page long.
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
     }
 
     public func openRoom(_ name: RoomName) async throws -> RoomRecord {
