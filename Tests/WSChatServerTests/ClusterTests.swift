@@ -6,8 +6,9 @@ import WSChatTestSupport
 /// Two `wschat-server` nodes sharing one PostgreSQL database act as one server.
 @Suite("Several nodes on PostgreSQL", .timeLimit(.minutes(3)))
 struct ClusterTests {
-    static func node(_ database: String, port: Int = 0) async throws -> ServerProcess {
-        try await ServerProcess.start(["--database", database, "--rate", "0", "--send-queue", "100000"], port: port)
+    static func node(_ database: String, port: Int = 0, _ flags: [String] = []) async throws -> ServerProcess {
+        try await ServerProcess.start(
+            ["--database", database, "--rate", "0", "--send-queue", "100000"] + flags, port: port)
     }
 
     static func messages(_ count: Int, from client: TestClient) async throws -> [ChatMessage] {
@@ -111,6 +112,30 @@ struct ClusterTests {
         try await b.stop()
     }
 
+    /// NOTIFY payloads stop at 8000 bytes: a longer message or direct message is announced
+    /// by reference and read from the table by the node that delivers it.
+    @Test func messagesTooLargeForANotifyCrossByReference() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let limits = ["--max-message-bytes", "20000"]
+        let a = try await Self.node(database, limits)
+        let b = try await Self.node(database, limits)
+        let ada = try await a.user("ada")
+        try await ada.join("general")
+        let bob = try await b.user("bob")
+        try await bob.join("general")
+        _ = try await ada.next { if case .presence = $0 { true } else { nil } }
+
+        let long = String(repeating: "长", count: 4000)  // 12 000 bytes of UTF-8
+        let said = try await bob.say(long, in: "general")
+        let short = try await bob.say("and a short one after it", in: "general")
+        #expect(try await Self.messages(2, from: ada) == [said, short])
+        try await bob.send(.dm(.init(to: "ada", text: long, cid: "long-dm")))
+        let dm = try await ada.next { if case .dm(let d) = $0 { d } else { nil } }
+        #expect(dm.from == "bob" && dm.text == long && dm.cid == "long-dm")
+        try await a.stop()
+        try await b.stop()
+    }
+
     @Test func aKilledNodesUsersQuitEverywhereAndLoseNothingWhenItComesBack() async throws {
         let database = try await TestPostgres.freshDatabase()
         let port = try TestServer.unusedFixedPort()
@@ -125,10 +150,13 @@ struct ClusterTests {
         for n in 1...3 { seen.append(try await ada.say("before \(n)", in: "general")) }
         _ = try await Self.messages(3, from: bob)
 
+        let killed = ContinuousClock.now
         try await a.kill()
         // The dead node's user leaves the shared view within 30 s (heartbeats stop).
-        let quit = try await bob.next(timeout: .seconds(40)) { if case .presence(let p) = $0 { p } else { nil } }
+        let quit = try await bob.next(timeout: .seconds(60)) { if case .presence(let p) = $0 { p } else { nil } }
+        let noticedAfter = ContinuousClock.now - killed
         #expect(quit.nick == "ada" && quit.event == .quit)
+        #expect(noticedAfter < .seconds(30), "ada quit \(noticedAfter) after her node died")
         try await bob.send(.who(room: "general"))
         #expect(try await bob.next { if case .members(_, let m) = $0 { m } else { nil } } == ["bob"])
         var missed: [ChatMessage] = []

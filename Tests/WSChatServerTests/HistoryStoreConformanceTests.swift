@@ -193,4 +193,26 @@ import WSChatTestSupport
         }
         await reopened.close()
     }
+
+    @Test(arguments: StoreKind.durable)
+    func aDatabaseFromANewerServerIsRefusedAndLeftAlone(kind: StoreKind) async throws {
+        let location = try await kind.makeLocation()
+        let store = try await kind.open(location)
+        _ = try await store.append(Self.say("kept"))
+        await store.close()
+
+        try await kind.setSchemaVersion(99, at: location)
+        do {
+            let opened = try await kind.open(location)
+            await opened.close()
+            Issue.record("a database with schema version 99 was opened")
+        } catch {
+            #expect("\(error)".contains("schema version 99, newer than this wschat-server knows"))
+        }
+        // Nothing was migrated or dropped: with its version back, the history is all there.
+        try await kind.setSchemaVersion(1, at: location)
+        let reopened = try await kind.open(location)
+        #expect(try await reopened.messages(in: Self.general, after: 0, limit: 10).messages.map(\.text) == ["kept"])
+        await reopened.close()
+    }
 }

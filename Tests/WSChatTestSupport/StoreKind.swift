@@ -34,6 +34,19 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Records `version` as the schema version of the database at `location`, as a newer (or
+    /// older) wschat-server would have left it.
+    public func setSchemaVersion(_ version: Int, at location: String) async throws {
+        switch self {
+        case .memory:
+            throw TestFailure("a memory store has no schema")
+        case .sqlite:
+            try await TestSQLite.execute("PRAGMA user_version = \(version)", in: location)
+        case .postgres:
+            try await TestPostgres.execute("UPDATE wschat_schema SET version = \(version)", in: location)
+        }
+    }
+
     /// A new, empty store.
     public func makeStore() async throws -> any HistoryStore {
         try await open(try await makeLocation())
