@@ -19,6 +19,28 @@ public actor MemoryHistoryStore: HistoryStore {
             let index = Int(id - firstID)
             return messages.indices.contains(index) ? messages[index] : nil
         }
+
+        mutating func append(_ new: NewMessage, retaining retained: Int) -> Appended<ChatMessage> {
+            if let id = idByCID[new.cid], let original = message(withID: id) {
+                return .duplicate(original)
+            }
+            record.lastID += 1
+            let message = ChatMessage(
+                room: record.name, id: record.lastID, ts: new.ts, from: new.from, text: new.text, cid: new.cid,
+                action: new.action == true ? true : nil)
+            messages.append(message)
+            idByCID[new.cid] = message.id
+            if messages.count > retained + retained / 8 {
+                // Trim in batches so that appending stays O(1) amortised.
+                dropOldest(messages.count - retained)
+            }
+            return .new(message)
+        }
+
+        mutating func dropOldest(_ count: Int) {
+            for dropped in messages.prefix(count) { idByCID[dropped.cid] = nil }
+            messages.removeFirst(count)
+        }
     }
 
     private let retainedPerRoom: Int
@@ -33,32 +55,22 @@ public actor MemoryHistoryStore: HistoryStore {
         self.retainedDirect = retainedDirect
     }
 
+    /// A room's log as first use creates it: empty, with a new epoch.
+    private static func newLog(_ name: RoomName) -> RoomLog {
+        RoomLog(record: RoomRecord(name: name.name, epoch: UUID().uuidString.lowercased(), topic: "", lastID: 0))
+    }
+
     public func openRoom(_ name: RoomName) -> RoomRecord {
         if let log = rooms[name.key] { return log.record }
-        let record = RoomRecord(name: name.name, epoch: UUID().uuidString.lowercased(), topic: "", lastID: 0)
-        rooms[name.key] = RoomLog(record: record)
-        return record
+        let log = Self.newLog(name)
+        rooms[name.key] = log
+        return log.record
     }
 
     public func append(_ new: NewMessage) -> Appended<ChatMessage> {
-        var log = rooms[new.room.key] ?? RoomLog(record: openRoom(new.room))
-        if let id = log.idByCID[new.cid], let original = log.message(withID: id) {
-            return .duplicate(original)
-        }
-        log.record.lastID += 1
-        let message = ChatMessage(
-            room: log.record.name, id: log.record.lastID, ts: new.ts, from: new.from, text: new.text, cid: new.cid,
-            action: new.action == true ? true : nil)
-        log.messages.append(message)
-        log.idByCID[new.cid] = message.id
-        if log.messages.count > retainedPerRoom + retainedPerRoom / 8 {
-            // Trim in batches so that appending stays O(1) amortised.
-            let excess = log.messages.count - retainedPerRoom
-            for dropped in log.messages.prefix(excess) { log.idByCID[dropped.cid] = nil }
-            log.messages.removeFirst(excess)
-        }
-        rooms[new.room.key] = log
-        return .new(message)
+        // Mutated in place: a copy taken out of the dictionary would copy the room's whole
+        // log on every append (copy on write, with the dictionary still holding it).
+        rooms[new.room.key, default: Self.newLog(new.room)].append(new, retaining: retainedPerRoom)
     }
 
     public func messages(in room: RoomName, after id: Int64, limit: Int) -> HistoryPage {
@@ -76,9 +88,7 @@ public actor MemoryHistoryStore: HistoryStore {
     }
 
     public func setTopic(_ topic: String, in room: RoomName) {
-        var log = rooms[room.key] ?? RoomLog(record: openRoom(room))
-        log.record.topic = topic
-        rooms[room.key] = log
+        rooms[room.key, default: Self.newLog(room)].record.topic = topic
     }
 
     public func appendDirect(_ new: NewDirectMessage) -> Appended<DirectMessage> {
@@ -99,23 +109,19 @@ public actor MemoryHistoryStore: HistoryStore {
 
     public func prune(_ policy: RetentionPolicy, now: Int64) -> Int {
         let cutoff = policy.cutoff(now: now) ?? .min
-        var pruned = 0
-        for key in rooms.keys {
-            guard var log = rooms[key] else { continue }
-            var excess = log.messages.prefix { $0.ts < cutoff }.count
-            if let maxPerRoom = policy.maxPerRoom {
-                excess = max(excess, log.messages.count - maxPerRoom)
-            }
-            guard excess > 0 else { continue }
-            for dropped in log.messages.prefix(excess) { log.idByCID[dropped.cid] = nil }
-            log.messages.removeFirst(excess)
-            rooms[key] = log
-            pruned += excess
+        // Counted first and dropped after, so no copy of a log is alive while it shrinks.
+        let excessByRoom = rooms.compactMapValues { log -> Int? in
+            let excess = max(
+                log.messages.prefix { $0.ts < cutoff }.count,
+                policy.maxPerRoom.map { log.messages.count - $0 } ?? 0)
+            return excess > 0 ? excess : nil
         }
-        let expired = directCIDOrder.prefix { directByCID[$0].map { $0.ts < cutoff } ?? true }
-        for cid in expired { directByCID[cid] = nil }
-        directCIDOrder.removeFirst(expired.count)
-        return pruned + expired.count
+        for (key, excess) in excessByRoom { rooms[key]?.dropOldest(excess) }
+        let pruned = excessByRoom.values.reduce(0, +)
+        let expired = directCIDOrder.prefix { directByCID[$0].map { $0.ts < cutoff } ?? true }.count
+        for cid in directCIDOrder.prefix(expired) { directByCID[cid] = nil }
+        directCIDOrder.removeFirst(expired)
+        return pruned + expired
     }
 
     public func close() {}
