@@ -140,15 +140,19 @@ struct DurableHistoryTests {
         try await byCount.stop()
     }
 
-    /// Storage the server cannot use stops it at start, with one line on stderr saying why.
+    /// Storage the server cannot use (or that another server uses) stops it at start, with one
+    /// line on stderr saying why.
     @Test func unusableStorageIsReportedAtStart() async throws {
         let newer = Self.dataDirectory()
         try await ServerProcess.start(["--data-dir", newer]).stop()
         try await TestSQLite.execute("PRAGMA user_version = 99", in: newer + "/history.sqlite3")
         let notAFolder = Self.dataDirectory()
         try Data("a file".utf8).write(to: URL(fileURLWithPath: notAFolder))
+        let inUse = Self.dataDirectory()
+        let running = try await ServerProcess.start(["--data-dir", inUse])
         let refusals = [
             (["--data-dir", newer], "has schema version 99, newer than this wschat-server knows"),
+            (["--data-dir", inUse], "another wschat-server is using it"),
             (["--data-dir", notAFolder], "cannot create the data directory \(notAFolder)"),
             (
                 ["--database", "postgres://wschat:secret@127.0.0.1:1/chat?sslmode=disable"],
@@ -166,6 +170,7 @@ struct DurableHistoryTests {
             #expect(server.standardError.contains(explanation), "\(flags): \(server.standardError)")
             #expect(!server.standardError.contains("secret"), "the password was printed")
         }
+        try await running.stop()
     }
 
     /// The ids of `general`'s history from the start, once they are `expected` or after 20 s

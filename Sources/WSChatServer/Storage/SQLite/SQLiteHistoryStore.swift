@@ -8,19 +8,32 @@ import WSChatProtocol
 /// rows, so history never shows a message whose commit could still fail.
 public final class SQLiteHistoryStore: HistoryStore {
     public let path: String
+    private let lock: DatabaseLock
     private let reader: SQLiteConnection
     private let writer: SQLiteWriter
     private let commits: GroupCommit<StoreWrite, StoreOutput>
 
-    private init(path: String, reader: SQLiteConnection, writer: SQLiteWriter) {
+    private init(path: String, lock: DatabaseLock, reader: SQLiteConnection, writer: SQLiteWriter) {
         self.path = path
+        self.lock = lock
         self.reader = reader
         self.writer = writer
         self.commits = GroupCommit { [writer] batch in await writer.commit(batch) }
     }
 
-    /// Opens (creating it if needed) the database at `path` and migrates its schema.
+    /// Opens (creating it if needed) the database at `path` and migrates its schema. Fails
+    /// while another process has it open.
     public static func open(path: String, logger: Logger) async throws -> SQLiteHistoryStore {
+        let lock = try DatabaseLock(databasePath: path)
+        do {
+            return try await open(path: path, lock: lock, logger: logger)
+        } catch {
+            lock.release()
+            throw error
+        }
+    }
+
+    private static func open(path: String, lock: DatabaseLock, logger: Logger) async throws -> SQLiteHistoryStore {
         let writing: SQLiteConnection
         do {
             writing = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
@@ -32,7 +45,8 @@ public final class SQLiteHistoryStore: HistoryStore {
             let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             _ = try await reader.query("PRAGMA busy_timeout = 5000")
             _ = try await reader.query("PRAGMA query_only = ON")
-            return SQLiteHistoryStore(path: path, reader: reader, writer: SQLiteWriter(connection: writing))
+            return SQLiteHistoryStore(
+                path: path, lock: lock, reader: reader, writer: SQLiteWriter(connection: writing))
         } catch {
             try? await writing.close()
             throw error
@@ -94,5 +108,6 @@ public final class SQLiteHistoryStore: HistoryStore {
         await commits.waitUntilIdle()
         try? await reader.close()
         try? await writer.connection.close()
+        lock.release()
     }
 }

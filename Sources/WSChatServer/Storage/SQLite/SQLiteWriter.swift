@@ -4,25 +4,43 @@ import WSChatProtocol
 
 /// The one connection that writes the database file. The group commit hands it one batch
 /// at a time and each batch is one transaction.
+///
+/// Every statement is a trip to SQLite's thread, so an append is one statement: the writer
+/// is the only one appending to the file (the store holds its `DatabaseLock`), so it keeps
+/// each room's newest id itself and writes `rooms.last_id` once per room per batch.
 actor SQLiteWriter {
     /// Rows one prune step deletes at most, so that appends never wait long behind it.
     static let pruneChunk = 5000
 
+    /// A room this writer has appended to or opened: its display name and newest id.
+    private struct Numbering {
+        var name: String
+        var lastID: Int64
+    }
+
     let connection: SQLiteConnection
+    private var numbering: [String: Numbering] = [:]
+    /// Rooms whose `last_id` this batch has moved on and not yet written.
+    private var unwrittenLastIDs: Set<String> = []
 
     init(connection: SQLiteConnection) {
         self.connection = connection
     }
 
     func commit(_ writes: [StoreWrite]) async -> [Result<StoreOutput, any Error>] {
+        let numberingBefore = numbering
         do {
             _ = try await connection.query("BEGIN IMMEDIATE")
             var outputs: [StoreOutput] = []
             for write in writes { outputs.append(try await apply(write)) }
+            try await writeLastIDs()
             _ = try await connection.query("COMMIT")
             return outputs.map { .success($0) }
         } catch {
             _ = try? await connection.query("ROLLBACK")
+            // The ids the batch took were not committed: hand them out again.
+            numbering = numberingBefore
+            unwrittenLastIDs.removeAll()
             guard writes.count > 1 else { return [.failure(error)] }
             // Find the write that failed: the others still deserve to be stored.
             var results: [Result<StoreOutput, any Error>] = []
@@ -42,35 +60,57 @@ actor SQLiteWriter {
         }
     }
 
+    /// The room's row, created on first use, with the newest id this writer has handed out.
     private func openRoom(_ name: RoomName) async throws -> RoomRecord {
-        if let record = try await SQLiteRows.room(name.key, on: connection) { return record }
-        _ = try await connection.query(
-            "INSERT INTO rooms (key, name, epoch) VALUES (?, ?, ?)",
-            [.text(name.key), .text(name.name), .text(UUID().uuidString.lowercased())])
-        guard let record = try await SQLiteRows.room(name.key, on: connection) else {
-            throw StoreError("room \(name.name) vanished after it was created")
+        var record = try await SQLiteRows.room(name.key, on: connection)
+        if record == nil {
+            _ = try await connection.query(
+                "INSERT INTO rooms (key, name, epoch) VALUES (?, ?, ?)",
+                [.text(name.key), .text(name.name), .text(UUID().uuidString.lowercased())])
+            record = try await SQLiteRows.room(name.key, on: connection)
+        }
+        guard var record else { throw StoreError("room \(name.name) vanished after it was created") }
+        if let numbered = numbering[name.key] {
+            record.lastID = numbered.lastID
+        } else {
+            numbering[name.key] = Numbering(name: record.name, lastID: record.lastID)
         }
         return record
     }
 
     private func append(_ new: NewMessage) async throws -> Appended<ChatMessage> {
-        if let original = try await SQLiteRows.message(cid: new.cid, inRoom: new.room.key, on: connection) {
+        if numbering[new.room.key] == nil { _ = try await openRoom(new.room) }
+        guard let room = numbering[new.room.key] else { throw StoreError("room \(new.room.name) has no numbering") }
+        let message = ChatMessage(
+            room: room.name, id: room.lastID + 1, ts: new.ts, from: new.from, text: new.text, cid: new.cid,
+            action: new.action == true ? true : nil)
+        let inserted = try await connection.query(
+            """
+            INSERT INTO messages (room_key, id, ts, nick, text, cid, action) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (room_key, cid) DO NOTHING RETURNING id
+            """,
+            [
+                .text(new.room.key), .integer(Int(message.id)), .integer(Int(new.ts)), .text(new.from),
+                .text(new.text), .text(new.cid), .integer(new.action == true ? 1 : 0),
+            ])
+        guard !inserted.isEmpty else {
+            guard let original = try await SQLiteRows.message(cid: new.cid, inRoom: new.room.key, on: connection)
+            else { throw StoreError("a message with cid \(new.cid) is neither new nor stored") }
             return .duplicate(original)
         }
-        let room = try await openRoom(new.room)
-        let id = room.lastID + 1
-        _ = try await connection.query(
-            "INSERT INTO messages (room_key, id, ts, nick, text, cid, action) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                .text(new.room.key), .integer(Int(id)), .integer(Int(new.ts)), .text(new.from), .text(new.text),
-                .text(new.cid), .integer(new.action == true ? 1 : 0),
-            ])
-        _ = try await connection.query(
-            "UPDATE rooms SET last_id = ? WHERE key = ?", [.integer(Int(id)), .text(new.room.key)])
-        return .new(
-            ChatMessage(
-                room: room.name, id: id, ts: new.ts, from: new.from, text: new.text, cid: new.cid,
-                action: new.action == true ? true : nil))
+        numbering[new.room.key]?.lastID = message.id
+        unwrittenLastIDs.insert(new.room.key)
+        return .new(message)
+    }
+
+    /// Brings `rooms.last_id` up to the ids this batch handed out.
+    private func writeLastIDs() async throws {
+        for key in unwrittenLastIDs {
+            guard let lastID = numbering[key]?.lastID else { continue }
+            _ = try await connection.query(
+                "UPDATE rooms SET last_id = ? WHERE key = ?", [.integer(Int(lastID)), .text(key)])
+        }
+        unwrittenLastIDs.removeAll()
     }
 
     private func appendDirect(_ new: NewDirectMessage) async throws -> Appended<DirectMessage> {
@@ -100,6 +140,8 @@ actor SQLiteWriter {
     }
 
     private func prune(_ policy: RetentionPolicy, now: Int64) async throws -> Int {
+        // Pruning by count reads `last_id`.
+        try await writeLastIDs()
         var deleted = 0
         let chunk = SQLiteData.integer(Self.pruneChunk)
         if let cutoff = policy.cutoff(now: now) {
