@@ -21,7 +21,7 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 
 cleanup() {
-    "${as_owner[@]}" "$bindir/pg_ctl" -D "$datadir" -m immediate stop >/dev/null 2>&1 || true
+    "${as_owner[@]}" "$bindir/pg_ctl" -D "$datadir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$datadir"
 }
 trap cleanup EXIT
