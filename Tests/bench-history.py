@@ -7,12 +7,13 @@ Two loads, each against a fresh wschat-server (pinned to core 1; this load runs 
                  for its own commit, so this shows the latency of one commit (an fsync).
   flood:         C clients in one room each send M messages as fast as the socket takes them.
                  Group commit puts everything that arrived during a commit into the next one,
-                 so throughput should stay near the memory store's.
+                 so the disk does not bound throughput; the server CPU per message shows what
+                 durability costs instead.
 
 Run with the release build and, for PostgreSQL, inside Tests/with-postgres.sh:
   swift build -c release --product wschat-server
   Tests/with-postgres.sh .build/venv/bin/python Tests/bench-history.py
-Without WSCHAT_TEST_POSTGRES the PostgreSQL rows are left out (and the script says so).
+Without WSCHAT_TEST_POSTGRES the PostgreSQL row is left out (and the script says so).
 """
 import argparse
 import asyncio

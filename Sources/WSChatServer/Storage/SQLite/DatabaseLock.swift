@@ -12,12 +12,11 @@
 /// A separate file, because closing any descriptor of the database file itself would drop
 /// the POSIX locks SQLite holds on it.
 final class DatabaseLock: Sendable {
-    let path: String
     private let descriptor: Int32
 
     /// Takes the lock for the database at `databasePath`, or explains who has it.
     init(databasePath: String) throws {
-        path = databasePath + ".lock"
+        let path = databasePath + ".lock"
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw StoreError("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
