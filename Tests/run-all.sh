@@ -12,7 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "System packages"
 missing=()
-for package in libncursesw5-dev pkg-config python3-venv tmux openssl; do
+for package in libncursesw5-dev libicu-dev pkg-config python3-venv tmux openssl; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 # PostgreSQL's server binaries (any version), for Tests/with-postgres.sh.

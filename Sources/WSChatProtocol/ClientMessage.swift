@@ -82,8 +82,13 @@ public enum ClientMessage: Equatable, Sendable {
         }
     }
 
-    /// The longest `cid` a server accepts.
+    /// The longest `cid` a server accepts, in bytes of printable ASCII.
     public static let maxCIDLength = 64
+    /// The largest `since` (and any id) a client may send: the largest integer a JSON number
+    /// keeps exactly everywhere (JavaScript's `Number.MAX_SAFE_INTEGER`).
+    public static let maxID: Int64 = 9_007_199_254_740_991
+    /// The largest `ping` frame a server answers: `t` is a small token, not a payload.
+    public static let maxPingBytes = 512
 
     /// Parses one text frame; a frame that is not a valid message throws the error to answer.
     public static func decode(_ frame: String) throws(ProtocolError) -> ClientMessage {
@@ -97,6 +102,10 @@ public enum ClientMessage: Equatable, Sendable {
             }
             throw ProtocolError(.badRequest, "a frame must be a JSON object with a string field \"type\"")
         }
+        if type == "ping", frame.utf8.count > maxPingBytes {
+            throw ProtocolError(
+                .badRequest, "a ping frame is at most \(maxPingBytes) bytes; send a small t", ref: type)
+        }
         let decoded: ClientMessage
         do {
             decoded = try decodeBody(type: type, data: data)
@@ -108,7 +117,7 @@ public enum ClientMessage: Equatable, Sendable {
             }
             throw ProtocolError(.badRequest, "\(type): \(WireFormat.describe(error))", ref: type)
         }
-        try decoded.checkCID()
+        try decoded.checkFields()
         return decoded
     }
 
@@ -132,15 +141,25 @@ public enum ClientMessage: Equatable, Sendable {
         }
     }
 
-    private func checkCID() throws(ProtocolError) {
-        let cid: String
+    /// The rules for fields whose type alone does not bound them: a `cid` and a `since`.
+    private func checkFields() throws(ProtocolError) {
         switch self {
-        case .say(let say): cid = say.cid
-        case .dm(let dm): cid = dm.cid
+        case .say(let say): try Self.checkCID(say.cid, type: type)
+        case .dm(let dm): try Self.checkCID(dm.cid, type: type)
+        case .join(let join):
+            if let since = join.since, !(0...Self.maxID).contains(since) {
+                throw ProtocolError(
+                    .badRequest, "since must be a message id from 0 to \(Self.maxID), not \(since)", ref: type)
+            }
         default: return
         }
-        guard !cid.isEmpty, cid.count <= Self.maxCIDLength else {
-            throw ProtocolError(.badRequest, "cid must be 1 to \(Self.maxCIDLength) characters (a UUID)", ref: type)
+    }
+
+    private static func checkCID(_ cid: String, type: String) throws(ProtocolError) {
+        let printableASCII = cid.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+        guard !cid.isEmpty, cid.utf8.count <= maxCIDLength, printableASCII else {
+            throw ProtocolError(
+                .badRequest, "cid must be 1 to \(maxCIDLength) printable ASCII characters (a UUID)", ref: type)
         }
     }
 

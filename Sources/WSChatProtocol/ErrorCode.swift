@@ -12,6 +12,8 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case rateLimited = "rate_limited"
     case authFailed = "auth_failed"
     case serverFull = "server_full"
+    /// The connection is in as many rooms as the server allows; part one first.
+    case tooManyRooms = "too_many_rooms"
 }
 
 /// A protocol error: the `error` frame's code and message, and the `cid` or `type` it answers.

@@ -1,86 +1,129 @@
 import Foundation
 
-/// A user's nick, validated and NFC-normalised; equal to another nick when their case folds match.
+/// A user's nick, validated and NFC-normalised; equal to another nick when their folded keys match.
 public struct Nick: Hashable, Sendable, CustomStringConvertible {
     /// The nick as its owner spells it.
     public let name: String
-    /// The nick's identity on the server: NFC, Unicode case-folded.
+    /// The nick's identity on the server: NFKC, Unicode case-folded (`ａｌｉｃｅ` is `alice`).
     public let key: String
 
     public static let maxLength = 32
+    /// A bound in bytes as well, so that a character stacked with marks cannot make a nick huge.
+    public static let maxBytes = 4 * maxLength
     static let punctuation: Set<Unicode.Scalar> = ["_", "-", "[", "]", "{", "}", "|"]
 
     /// Validates `raw` against the protocol's nick rules; throws `bad_nick` with the reason.
     public init(validating raw: String) throws(ProtocolError) {
-        let name = raw.precomposedStringWithCanonicalMapping
-        guard !name.isEmpty, name.count <= Self.maxLength else {
-            throw ProtocolError(.badNick, "a nick is 1 to \(Self.maxLength) characters long")
-        }
-        if let bad = name.unicodeScalars.first(where: { !NameCharacters.isAllowed($0, extra: Self.punctuation) }) {
-            throw ProtocolError(
-                .badNick,
-                "a nick may not contain \(NameCharacters.describe(bad)); use letters, digits and _ - [ ] { } |")
-        }
-        self.name = name
-        self.key = NameCharacters.fold(name)
+        let rules = NameRules(
+            kind: "a nick", code: .badNick, maxLength: Self.maxLength, maxBytes: Self.maxBytes,
+            punctuation: Self.punctuation, allowedSummary: "letters, digits and _ - [ ] { } |")
+        self.name = try rules.validate(raw.precomposedStringWithCanonicalMapping)
+        self.key = NameRules.fold(name)
     }
+
+    /// The Unicode TS #39 skeletons of the nick as shown and as folded: nicks that look alike
+    /// (`alice`, `аlice` with a Cyrillic а; `Alice`, `AIice` with a capital I) share one, so a
+    /// server refuses a nick that shares a skeleton with a nick in use.
+    public var skeletons: Set<String> { ConfusableSkeleton.of(shown: name, folded: key) }
 
     public static func == (lhs: Nick, rhs: Nick) -> Bool { lhs.key == rhs.key }
     public func hash(into hasher: inout Hasher) { hasher.combine(key) }
     public var description: String { name }
 }
 
-/// A room's name, validated and NFC-normalised; compared by its case fold.
+/// A room's name, validated and NFC-normalised; compared by its folded key.
 public struct RoomName: Hashable, Sendable, CustomStringConvertible {
     /// The name as typed (without a leading `#`).
     public let name: String
-    /// The room's identity: NFC, Unicode case-folded.
+    /// The room's identity: NFKC, Unicode case-folded.
     public let key: String
 
     public static let maxLength = 64
+    /// A bound in bytes as well, so that a character stacked with marks cannot make a name huge.
+    public static let maxBytes = 4 * maxLength
     static let punctuation: Set<Unicode.Scalar> = ["_", "-"]
 
     /// Validates `raw` against the protocol's room rules (a leading `#` is dropped); throws `bad_room`.
     public init(validating raw: String) throws(ProtocolError) {
         var name = raw.precomposedStringWithCanonicalMapping
         if name.hasPrefix("#") { name.removeFirst() }
-        guard !name.isEmpty, name.count <= Self.maxLength else {
-            throw ProtocolError(.badRoom, "a room name is 1 to \(Self.maxLength) characters long")
-        }
-        if let bad = name.unicodeScalars.first(where: { !NameCharacters.isAllowed($0, extra: Self.punctuation) }) {
-            throw ProtocolError(
-                .badRoom, "a room name may not contain \(NameCharacters.describe(bad)); use letters, digits, _ and -")
-        }
-        self.name = name
-        self.key = NameCharacters.fold(name)
+        let rules = NameRules(
+            kind: "a room name", code: .badRoom, maxLength: Self.maxLength, maxBytes: Self.maxBytes,
+            punctuation: Self.punctuation, allowedSummary: "letters, digits, _ and -")
+        self.name = try rules.validate(name)
+        self.key = NameRules.fold(name)
     }
+
+    /// The Unicode TS #39 skeletons of the name as shown and as folded: rooms that look alike share one.
+    public var skeletons: Set<String> { ConfusableSkeleton.of(shown: name, folded: key) }
 
     public static func == (lhs: RoomName, rhs: RoomName) -> Bool { lhs.key == rhs.key }
     public func hash(into hasher: inout Hasher) { hasher.combine(key) }
     public var description: String { name }
 }
 
-/// The character classes shared by nicks and room names.
-enum NameCharacters {
-    static func isAllowed(_ scalar: Unicode.Scalar, extra: Set<Unicode.Scalar>) -> Bool {
+/// The rules nicks and room names share: which characters, how long, and how they fold.
+struct NameRules {
+    let kind: String
+    let code: ErrorCode
+    let maxLength: Int
+    let maxBytes: Int
+    let punctuation: Set<Unicode.Scalar>
+    let allowedSummary: String
+
+    /// Returns `name` when it follows the rules; else throws `code` saying which rule it broke.
+    func validate(_ name: String) throws(ProtocolError) -> String {
+        guard !name.isEmpty, name.count <= maxLength else {
+            throw ProtocolError(code, "\(kind) is 1 to \(maxLength) characters long")
+        }
+        guard name.utf8.count <= maxBytes else {
+            throw ProtocolError(code, "\(kind) is at most \(maxBytes) bytes of UTF-8 (this one is \(name.utf8.count))")
+        }
+        if let first = name.unicodeScalars.first, Self.isMark(first) {
+            throw ProtocolError(code, "\(kind) must start with a letter or digit, not a combining mark")
+        }
+        if let invisible = name.unicodeScalars.first(where: \.properties.isDefaultIgnorableCodePoint) {
+            throw ProtocolError(
+                code,
+                "\(kind) may not contain the invisible character \(Self.describe(invisible)); use \(allowedSummary)")
+        }
+        if let bad = name.unicodeScalars.first(where: { !isAllowed($0) }) {
+            throw ProtocolError(code, "\(kind) may not contain \(Self.describe(bad)); use \(allowedSummary)")
+        }
+        return name
+    }
+
+    private func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber:
             true
         default:
-            extra.contains(scalar)
+            punctuation.contains(scalar)
         }
     }
 
-    /// Unicode full case folding, approximated the standard way (upper- then lower-case maps
-    /// `ß` to `ss` and every sigma to `σ`), then NFC so that folded forms compare equal.
+    private static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+    }
+
+    /// NFKC case folding, approximated the standard way: compatibility forms first
+    /// (fullwidth `ａ`, mathematical `𝐚` become `a`), then upper- then lower-case (which maps
+    /// `ß` to `ss` and every sigma to `σ`), then NFKC again so that folded forms compare equal.
     static func fold(_ name: String) -> String {
-        name.uppercased().lowercased().precomposedStringWithCanonicalMapping
+        name.precomposedStringWithCompatibilityMapping.uppercased().lowercased()
+            .precomposedStringWithCompatibilityMapping
     }
 
     static func describe(_ scalar: Unicode.Scalar) -> String {
         let hex = "U+" + String(scalar.value, radix: 16, uppercase: true)
-        if scalar.properties.generalCategory == .control || scalar.properties.isWhitespace {
+        let properties = scalar.properties
+        if properties.generalCategory == .control || properties.isWhitespace || properties.isDefaultIgnorableCodePoint
+            || properties.isBidiControl
+        {
             return hex
         }
         return "“\(scalar)” (\(hex))"

@@ -62,6 +62,12 @@ public struct ChatServer: Sendable {
             configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
     }
 
+    /// Reads the TLS files and checks that they make a working server context; the server
+    /// command calls it before anything else, so a bad file stops it at once, named.
+    public static func checkTLSFiles(_ files: TLSFiles) throws {
+        _ = try tlsConfiguration(files)
+    }
+
     static func tlsConfiguration(_ files: TLSFiles) throws -> TLSConfiguration {
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
@@ -70,12 +76,27 @@ public struct ChatServer: Sendable {
         } catch {
             throw ChatServerError("cannot read the TLS certificate \(files.certificateChain): \(error)")
         }
+        guard !chain.isEmpty else {
+            throw ChatServerError("the TLS certificate file \(files.certificateChain) holds no PEM certificate")
+        }
         do {
             key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
         } catch {
             throw ChatServerError("cannot read the TLS private key \(files.privateKey): \(error)")
         }
-        return .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        do {
+            _ = try NIOSSLContext(configuration: configuration)
+        } catch NIOSSLError.failedToLoadPrivateKey {
+            throw ChatServerError(
+                "the TLS private key \(files.privateKey) does not belong to the certificate \(files.certificateChain)"
+                    + "; give the key the certificate was made for")
+        } catch {
+            throw ChatServerError(
+                "cannot use the TLS certificate \(files.certificateChain) with the key \(files.privateKey): \(error)")
+        }
+        return configuration
     }
 
     private func makeRouter() -> Router<BasicRequestContext> {
@@ -106,14 +127,18 @@ public struct ChatServer: Sendable {
 
     private func makeServerBuilder() -> HTTPServerBuilder {
         let configuration = configuration
+        let events = SummarisedLog(logger: logger)
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: configuration.maxFrameSize,
             // Compress every frame: chat frames are short JSON (165 bytes on average) that
             // context takeover shrinks to about 30%, yet all fall under the default 256-byte
             // threshold. README "Compression" has the measurement.
+            // Extensions see received frames last to first: the masking check comes first.
             extensions: [
-                .perMessageDeflate(
-                    maxDecompressedFrameSize: configuration.maxDecompressedSize, minFrameSizeToCompress: 0)
+                BoundedDeflateBuilder.factory(
+                    .perMessageDeflate(
+                        maxDecompressedFrameSize: configuration.maxDecompressedSize, minFrameSizeToCompress: 0)),
+                .nonNegotiatedExtension { MaskedFramesOnly() },
             ],
             autoPing: .enabled(timePeriod: configuration.pingInterval),
             closeTimeout: configuration.closeTimeout,
@@ -123,12 +148,15 @@ public struct ChatServer: Sendable {
             admission: ConnectionAdmission(
                 maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress),
             headTimeout: .nanoseconds(Int64(configuration.handshakeTimeout.components.seconds * 1_000_000_000)),
-            onRefusal: { [metrics, logger] status, explanation in
+            onRefusal: { [metrics] status, explanation in
                 metrics.refusedConnections.increment()
-                logger.info(
-                    "refused a WebSocket upgrade", metadata: ["status": "\(status.code)", "why": "\(explanation)"])
+                events.log(
+                    .info, "refused a connection",
+                    metadata: ["status": "\(status.code)", "why": "\(LogText.escaped(explanation))"])
             })
-        let chat = ChatEndpoint(hub: hub, configuration: configuration, metrics: metrics)
+        let chat = ChatEndpoint(
+            hub: hub, configuration: configuration, metrics: metrics, authThrottle: SharedAuthThrottle(),
+            events: events)
         return HTTPServerBuilder { responder in
             GatedUpgradeChannel(
                 upgradeChannel: HTTP1WebSocketUpgradeChannel(

@@ -29,6 +29,10 @@ public struct ChatServerConfiguration: Sendable {
     public var rate: Double = 10
     /// Token bucket size.
     public var burst = 20
+    /// The `ping` token bucket's refill rate per second, apart from the messages' bucket; 0 turns it off.
+    public var pingRate: Double = 10
+    /// The `ping` token bucket's size.
+    public var pingBurst = 20
     /// Consecutive `rate_limited` answers after which a connection is closed with 1008.
     public var floodTolerance = 20
 
@@ -36,6 +40,8 @@ public struct ChatServerConfiguration: Sendable {
     public var maxFrameSize = 64 * 1024
     /// The largest message after permessage-deflate decompression.
     public var maxDecompressedSize = 64 * 1024
+    /// Rooms one connection may be in at once (`too_many_rooms` past it).
+    public var maxRoomsPerConnection = 100
     /// Frames queued for one client before it counts as too slow (close 1008).
     public var sendQueueLimit = 1024
 

@@ -140,6 +140,14 @@ struct WSChatServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "wschat-server")
         let configuration = try makeConfiguration()
+        if let tls = configuration.tls {
+            // Checked before the history store opens: a typo in a path must not wait for a database.
+            do {
+                try ChatServer.checkTLSFiles(tls)
+            } catch let error as ChatServerError {
+                throw ValidationError(error.description)
+            }
+        }
         let storage = try await openStorage(logger: logger)
         logger.notice("history", metadata: ["store": "\(storage.summary)"])
         let server = ChatServer(configuration: configuration, storage: storage, logger: logger)

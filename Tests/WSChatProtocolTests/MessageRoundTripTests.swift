@@ -110,6 +110,23 @@ struct DecodingErrorTests {
         (#"{"type":"say","room":"r","text":"\ud800","cid":"c"}"#, .badText, "say"),
         (#"{"type":"say","room":"r","text":"a\udc00b","cid":"c"}"#, .badText, "say"),
         (#"{"type":"say","room":"r","text":"\ud83d","cid":"c"}"#, .badText, "say"),
+        // Integers a client sends are range-checked before anything computes with them.
+        (#"{"type":"join","room":"r","since":9223372036854775807}"#, .badRequest, "join"),
+        (#"{"type":"join","room":"r","since":-9223372036854775808}"#, .badRequest, "join"),
+        (#"{"type":"join","room":"r","since":-1}"#, .badRequest, "join"),
+        (#"{"type":"join","room":"r","since":9007199254740992}"#, .badRequest, "join"),
+        (#"{"type":"join","room":"r","since":1e300}"#, .badRequest, "join"),
+        (#"{"type":"join","room":"r","since":1.5}"#, .badRequest, "join"),
+        // A cid is printable ASCII, at most 64 bytes.
+        (#"{"type":"say","room":"r","text":"hi","cid":"has space"}"#, .badRequest, "say"),
+        (#"{"type":"say","room":"r","text":"hi","cid":"é́́"}"#, .badRequest, "say"),
+        (#"{"type":"dm","to":"b","text":"hi","cid":"\#(String(repeating: "é", count: 40))"}"#, .badRequest, "dm"),
+        (#"{"type":"dm","to":"b","text":"hi","cid":"tab\u0009cid"}"#, .badRequest, "dm"),
+        // A ping is a small probe, not a payload.
+        (#"{"type":"ping","t":"\#(String(repeating: "p", count: 600))"}"#, .badRequest, "ping"),
+        // Structure the decoder refuses.
+        (String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000), .badRequest, nil),
+        (#"{"type":"ping","t":"# + String(repeating: "[", count: 10_000) + "}", .badRequest, nil),
     ]
 
     @Test("decoding errors", arguments: cases)
@@ -122,6 +139,15 @@ struct DecodingErrorTests {
             #expect(error.ref == example.ref)
             #expect(!error.message.isEmpty)
         }
+    }
+
+    @Test func theLargestSafeIDAndAUUIDAreAccepted() throws {
+        let join = try ClientMessage.decode(#"{"type":"join","room":"r","since":9007199254740991}"#)
+        #expect(join == .join(.init(room: "r", since: ClientMessage.maxID)))
+        let uuid = "0F4C6A39-2D7B-4E55-9E0B-4C1A6B1E8D2F"
+        let say = try ClientMessage.decode(#"{"type":"say","room":"r","text":"hi","cid":"\#(uuid)"}"#)
+        #expect(say == .say(.init(room: "r", text: "hi", cid: uuid)))
+        #expect(try ClientMessage.decode(#"{"type":"ping","t":1733040000123}"#) == .ping(.number(1_733_040_000_123)))
     }
 
     @Test func aProperSurrogatePairIsText() throws {

@@ -33,6 +33,50 @@ struct NickRuleTests {
     @Test func lengthCountsCharactersNotBytes() throws {
         #expect(try Nick(validating: String(repeating: "猫", count: 32)).name.count == 32)
     }
+
+    @Test func stackedCombiningMarksAreBoundedInBytes() throws {
+        // One character that carries 2 000 marks is one grapheme cluster, and 4 KB of UTF-8.
+        let zalgo = "a" + String(repeating: "\u{0301}\u{0316}", count: 1000)
+        #expect(zalgo.count == 1)
+        #expect(errorCode { _ = try Nick(validating: zalgo) } == .badNick)
+        #expect(errorCode { _ = try RoomName(validating: zalgo) } == .badRoom)
+        #expect(errorCode { _ = try Nick(validating: "\u{0301}\u{0301}") } == .badNick, "only marks")
+        #expect(errorCode { _ = try RoomName(validating: "\u{0316}x") } == .badRoom, "a leading mark")
+        // Scripts that need marks still fit.
+        #expect(try Nick(validating: "हिन्दी").name == "हिन्दी")
+        #expect(try Nick(validating: "ภาษาไทย").name == "ภาษาไทย")
+    }
+
+    @Test(arguments: [
+        "alice\u{034F}", "\u{3164}", "a\u{3164}b", "ali\u{200D}ce", "ali\u{200B}ce", "\u{FFA0}x", "x\u{115F}",
+        "alice\u{FE0F}", "al\u{00AD}ice", "ali\u{202E}ce", "\u{2060}alice",
+    ])
+    func invisibleAndFillerCharactersAreRefused(_ raw: String) {
+        #expect(errorCode { _ = try Nick(validating: raw) } == .badNick)
+        #expect(errorCode { _ = try RoomName(validating: raw) } == .badRoom)
+    }
+
+    @Test func compatibilityFormsFoldToTheSameNick() throws {
+        let alice = try Nick(validating: "alice")
+        #expect(try Nick(validating: "ａｌｉｃｅ") == alice, "fullwidth")
+        #expect(try Nick(validating: "𝐚𝐥𝐢𝐜𝐞") == alice, "mathematical bold")
+        #expect(try Nick(validating: "ＡＬＩＣＥ") == alice)
+        #expect(try Nick(validating: "ａｌｉｃｅ").name == "ａｌｉｃｅ", "shown as its owner spells it")
+    }
+
+    @Test func lookalikeNicksShareASkeleton() throws {
+        func lookAlike(_ a: String, _ b: String) throws -> Bool {
+            try !Nick(validating: a).skeletons.isDisjoint(with: Nick(validating: b).skeletons)
+        }
+        #expect(try lookAlike("alice", "аlice"), "Cyrillic а")
+        #expect(try lookAlike("Alice", "AIice"), "capital I for l")
+        #expect(try lookAlike("alice", "АLICE"), "Cyrillic А, folded")
+        #expect(try lookAlike("alice", "ａｌｉｃｅ"))
+        #expect(try lookAlike("paypal", "раураl"))
+        #expect(try !lookAlike("alice", "bob"))
+        #expect(try !lookAlike("李雷", "李电"))
+        #expect(try !lookAlike("alice", "alice2"))
+    }
 }
 
 @Suite("Room name rules")
@@ -53,6 +97,13 @@ struct RoomRuleTests {
 
     @Test func roomsCompareByCaseFolding() throws {
         #expect(try RoomName(validating: "#General") == RoomName(validating: "general"))
+        #expect(try RoomName(validating: "ｇｅｎｅｒａｌ") == RoomName(validating: "general"))
+    }
+
+    @Test func lookalikeRoomsShareASkeleton() throws {
+        #expect(
+            try !RoomName(validating: "gеneral").skeletons.isDisjoint(with: RoomName(validating: "general").skeletons))
+        #expect(try RoomName(validating: "gеneral") != RoomName(validating: "general"), "distinct rooms")
     }
 }
 

@@ -77,12 +77,17 @@ struct LimitsTests {
         _ = second
         try await server.stop()
 
+        // Every accepted socket counts, upgraded or not: one that never sends a byte holds a slot.
         let capped = try await TestServer.start { $0.maxConnections = 1 }
-        let only = try await capped.connect()
+        let silent = try await RawConnection.open(port: capped.port)
         let over = try await RawConnection.request(port: capped.port, RawConnection.upgradeRequest(port: capped.port))
         #expect(over.status == 503)
-        _ = only
-        let metrics = try await capped.get("/metrics").body
+        #expect(over.head.lowercased().contains("retry-after: 10"))
+        try await silent.channel.close()
+        let metrics = try await eventually("a free slot") {
+            let response = try await capped.get("/metrics")
+            return response.status == 200 ? response.body : nil
+        }
         #expect(metrics.contains("wschat_refused_connections_total 1"))
         try await capped.stop()
     }

@@ -60,7 +60,8 @@ public enum RawConnection {
         return ContinuousClock.now - start
     }
 
-    private static func open(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+    /// A plain TCP connection that sends nothing until the test says so.
+    public static func open(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -68,6 +69,20 @@ public enum RawConnection {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+    }
+}
+
+/// Asks `probe` again every 50 ms until it returns a value: for a state the server reaches
+/// on its own soon after the test's last step (a slot freed once a socket is closed, say).
+public func eventually<T: Sendable>(
+    within limit: Duration = .seconds(10), _ what: String = "the expected state",
+    _ probe: () async throws -> T?
+) async throws -> T {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        if let value = try await probe() { return value }
+        guard ContinuousClock.now < deadline else { throw TestFailure("\(what) was not reached within \(limit)") }
+        try await Task.sleep(for: .milliseconds(50))
     }
 }
 

@@ -4,11 +4,30 @@ extension ChatHub {
     func join(_ join: ClientMessage.Join, from id: ConnectionID) async throws {
         guard let nick = nick(of: id) else { return }
         let name = try RoomName(validating: join.room)
+        if let session = sessions[id], !session.rooms.contains(name.key),
+            session.rooms.count >= configuration.maxRoomsPerConnection
+        {
+            throw ProtocolError(
+                .tooManyRooms,
+                "you are in \(session.rooms.count) rooms, the most this server allows; part one to join \(name.name)")
+        }
         if rooms[name.key] == nil {
-            let record = try await store.openRoom(name)
+            if let lookalike = name.skeletons.lazy.compactMap({ self.roomKeysBySkeleton[$0] }).first.flatMap({
+                self.rooms[$0]
+            }) {
+                throw ProtocolError(
+                    .badRoom, "\(name.name) looks like the room \(lookalike.name); join that one or pick another name")
+            }
+            var record: RoomRecord
+            repeat {
+                while let pending = forgetting[name.key] { await pending.task.value }
+                record = try await store.openRoom(name)
+                // A record deleted by a forget that began while it was read must be opened anew.
+            } while forgetting[name.key] != nil && rooms[name.key] == nil
             guard sessions[id] != nil else { return }
             if rooms[name.key] == nil {
                 rooms[name.key] = Room(record: record)
+                for skeleton in name.skeletons { roomKeysBySkeleton[skeleton] = name.key }
                 metrics.rooms.record(rooms.count)
             }
         }
@@ -77,12 +96,41 @@ extension ChatHub {
         if room.isEmpty {
             rooms[roomKey] = nil
             metrics.rooms.record(rooms.count)
+            forgetIfUnused(room)
             return
         }
         rooms[roomKey] = room
         var presence = presence
         presence.room = room.name
         broadcast(.presence(presence), to: room.members)
+    }
+
+    /// Asks the store to delete an emptied room's record if it never held anything; a join
+    /// of the same room waits for that first, so it never opens a record being deleted.
+    private func forgetIfUnused(_ room: Room) {
+        guard let name = try? RoomName(validating: room.name) else { return }
+        for skeleton in name.skeletons where roomKeysBySkeleton[skeleton] == name.key {
+            roomKeysBySkeleton[skeleton] = nil
+        }
+        guard room.deliveredThrough == 0, room.topic.isEmpty else { return }
+        let previous = forgetting[name.key]?.task
+        forgetGeneration += 1
+        let generation = forgetGeneration
+        let task = Task { [store, logger] in
+            await previous?.value
+            do {
+                try await store.forgetRoomIfUnused(name)
+            } catch {
+                logger.warning(
+                    "could not delete an unused room", metadata: ["room": "\(name.key)", "error": "\(error)"])
+            }
+            self.forgot(name.key, generation: generation)
+        }
+        forgetting[name.key] = (generation, task)
+    }
+
+    private func forgot(_ key: String, generation: Int) {
+        if forgetting[key]?.generation == generation { forgetting[key] = nil }
     }
 
     func say(_ say: ClientMessage.Say, from id: ConnectionID) async throws {
@@ -108,6 +156,7 @@ extension ChatHub {
                 await catchUp(roomKey: name.key)
             }
         case .duplicate(let original):
+            guard sentBy(id, from: original.from) else { throw Self.foreignCID(say.cid) }
             send(.message(original), to: id)
         }
     }

@@ -7,6 +7,8 @@ extension ChatHub {
         case refused
         /// Answered with an error and a close.
         case closed
+        /// The password was wrong: answered with `auth_failed` and close 4001.
+        case authFailed
     }
 
     /// Admits a connection under a nick, or says why not.
@@ -15,7 +17,7 @@ extension ChatHub {
         if let password = configuration.password, hello.password != password {
             fail(id, ProtocolError(.authFailed, "wrong or missing password", ref: "hello"))
             session.outbox.close(.authenticationFailed, reason: "authentication failed")
-            return .closed
+            return .authFailed
         }
         let nick: Nick
         do {
@@ -24,8 +26,8 @@ extension ChatHub {
             fail(id, error.answering("hello"))
             return .refused
         }
-        guard nickOwners[nick.key] == nil else {
-            fail(id, ProtocolError(.nickTaken, "the nick \(nick.name) is taken; choose another", ref: "hello"))
+        if let taken = takenError(for: nick, by: id) {
+            fail(id, taken.answering("hello"))
             return .refused
         }
         guard nickOwners.count < configuration.maxUsers else {
@@ -37,9 +39,7 @@ extension ChatHub {
             session.outbox.close(.tryAgainLater, reason: "server full")
             return .closed
         }
-        sessions[id]?.nick = nick
-        nickOwners[nick.key] = id
-        metrics.users.record(nickOwners.count)
+        claim(nick, for: id)
         if let cluster {
             // Held locally while the cluster is asked, so a second local hello cannot race it.
             let claimed: Bool?
@@ -56,8 +56,7 @@ extension ChatHub {
             }
             if claimed != true {
                 sessions[id]?.nick = nil
-                nickOwners[nick.key] = nil
-                metrics.users.record(nickOwners.count)
+                release(nick)
             }
             switch claimed {
             case true?: break
@@ -75,29 +74,26 @@ extension ChatHub {
                     nick: nick.name, session: id.uuidString.lowercased(), server: configuration.serverName,
                     motd: configuration.motd, limits: configuration.limits)),
             to: id)
-        logger.info("welcome", metadata: ["nick": "\(nick.name)", "session": "\(id)"])
+        logger.info("welcome", metadata: ["nick": "\(LogText.escaped(nick.name))", "session": "\(id)"])
         return .welcomed
     }
 
     func changeNick(to raw: String, from id: ConnectionID) async throws {
         guard let old = nick(of: id) else { return }
         let new = try Nick(validating: raw)
-        if let owner = nickOwners[new.key], owner != id {
-            throw ProtocolError(.nickTaken, "the nick \(new.name) is taken")
-        }
+        if let taken = takenError(for: new, by: id) { throw taken }
         if let cluster, new.key != old.key {
             guard try await cluster.claimNick(new) else {
                 throw ProtocolError(.nickTaken, "the nick \(new.name) is taken")
             }
             // The user may have gone, or taken the nick locally, while the cluster answered.
-            guard nick(of: id) == old, nickOwners[new.key] == nil else {
+            guard nick(of: id) == old, takenError(for: new, by: id) == nil else {
                 cluster.post(.released(new))
                 return
             }
         }
-        nickOwners[old.key] = nil
-        nickOwners[new.key] = id
-        sessions[id]?.nick = new
+        release(old)
+        claim(new, for: id)
         var audience: Set<ConnectionID> = [id]
         for key in sessions[id]?.rooms ?? [] {
             audience.formUnion(rooms[key]?.members ?? [])
@@ -136,7 +132,8 @@ extension ChatHub {
             metrics.chatMessages.increment()
             broadcast(.dm(message), to: Set([id] + (recipientID.map { [$0] } ?? [])))
         case .duplicate(let original):
-            // A resend (perhaps under a new nick, after a reconnect): only the sender gets it back.
+            // A resend (perhaps under a new nick): only the sender gets it back, and only its own.
+            guard sentBy(id, from: original.from) else { throw Self.foreignCID(dm.cid) }
             send(.dm(original), to: id)
         }
     }
@@ -154,11 +151,42 @@ extension ChatHub {
         return reason
     }
 
+    /// Why `nick` cannot be had by `id`: someone else holds it, or a nick that looks the same.
+    func takenError(for nick: Nick, by id: ConnectionID) -> ProtocolError? {
+        if let owner = nickOwners[nick.key], owner != id {
+            return ProtocolError(.nickTaken, "the nick \(nick.name) is taken; choose another")
+        }
+        if let owner = nick.skeletons.lazy.compactMap({ self.nickSkeletons[$0] }).first(where: { $0 != id }),
+            let lookalike = sessions[owner]?.nick
+        {
+            return ProtocolError(
+                .nickTaken, "the nick \(nick.name) looks like \(lookalike.name), who is online; choose another")
+        }
+        return nil
+    }
+
+    /// Gives `nick` to the session, in both indexes.
+    private func claim(_ nick: Nick, for id: ConnectionID) {
+        sessions[id]?.nick = nick
+        sessions[id]?.heldNicks.insert(nick.key)
+        nickOwners[nick.key] = id
+        for skeleton in nick.skeletons { nickSkeletons[skeleton] = id }
+        metrics.users.record(nickOwners.count)
+    }
+
+    /// Frees `nick` for others (the session's own `nick` field is left to the caller).
+    func release(_ nick: Nick) {
+        let owner = nickOwners.removeValue(forKey: nick.key)
+        for skeleton in nick.skeletons where owner != nil && nickSkeletons[skeleton] == owner {
+            nickSkeletons[skeleton] = nil
+        }
+        metrics.users.record(nickOwners.count)
+    }
+
     /// Removes the session's nick and rooms at once so that `quit` is seen before the close.
     private func disconnectSession(_ id: ConnectionID, reason: String?) {
         guard let session = sessions[id], let nick = session.nick else { return }
-        nickOwners[nick.key] = nil
-        metrics.users.record(nickOwners.count)
+        release(nick)
         sessions[id]?.nick = nil
         sessions[id]?.rooms = []
         for key in session.rooms {

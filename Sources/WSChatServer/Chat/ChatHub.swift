@@ -13,6 +13,9 @@ actor ChatHub {
         var nick: Nick?
         /// Keys of the rooms this session is in.
         var rooms: Set<String> = []
+        /// Keys of every nick this connection has held: a resent `say` or `dm` is recognised
+        /// as its own after a nick change, and never matches another sender's `cid`.
+        var heldNicks: Set<String> = []
     }
 
     let configuration: ChatServerConfiguration
@@ -23,7 +26,14 @@ actor ChatHub {
     let logger: Logger
     var sessions: [ConnectionID: Session] = [:]
     var nickOwners: [String: ConnectionID] = [:]
+    /// Nicks in use by their confusable skeleton: `аlice` (Cyrillic а) is refused next to `alice`.
+    var nickSkeletons: [String: ConnectionID] = [:]
     var rooms: [String: Room] = [:]
+    /// Keys of the rooms with members here by their confusable skeleton.
+    var roomKeysBySkeleton: [String: String] = [:]
+    /// Rooms that emptied and whose unused record the store is deleting; a join waits for it.
+    var forgetting: [String: (generation: Int, task: Task<Void, Never>)] = [:]
+    var forgetGeneration = 0
     /// Rooms whose history is being re-read to fill a gap, and rooms to re-read once more.
     var catchingUp: Set<String> = []
     var catchUpAgain: Set<String> = []
@@ -55,8 +65,7 @@ actor ChatHub {
         guard let session = sessions.removeValue(forKey: id) else { return }
         metrics.openConnections.record(sessions.count)
         if let nick = session.nick {
-            nickOwners[nick.key] = nil
-            metrics.users.record(nickOwners.count)
+            release(nick)
             for key in session.rooms {
                 leave(
                     roomKey: key, member: id, nick: nick,
@@ -139,6 +148,18 @@ actor ChatHub {
 
     /// The session's nick; only sessions past `hello` reach the handlers that ask.
     func nick(of id: ConnectionID) -> Nick? { sessions[id]?.nick }
+
+    /// Whether a stored message with `from` was sent by this connection (under any nick it held).
+    func sentBy(_ id: ConnectionID, from: String) -> Bool {
+        guard let from = try? Nick(validating: from) else { return false }
+        return sessions[id]?.heldNicks.contains(from.key) == true
+    }
+
+    /// The error for a `cid` that another sender's message already carries: nothing of that
+    /// message is shown, and the client learns to pick a fresh one.
+    static func foreignCID(_ cid: String) -> ProtocolError {
+        ProtocolError(.badRequest, "this cid belongs to another sender's message; use a new one (a UUID)", ref: cid)
+    }
 
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 }

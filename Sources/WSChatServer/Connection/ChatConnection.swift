@@ -12,6 +12,11 @@ struct ChatConnection {
     let configuration: ChatServerConfiguration
     let metrics: ServerMetrics
     let channel: any Channel
+    /// The client's IP address, for the password throttle and the log.
+    let address: String
+    let authThrottle: SharedAuthThrottle
+    /// For what a client can make happen many times over (wrong passwords).
+    let events: SummarisedLog
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
@@ -44,6 +49,9 @@ struct ChatConnection {
         _ inbound: WebSocketInboundStream, into outbox: Outbox, onWelcome: () -> Void
     ) async throws {
         var bucket = TokenBucket(rate: configuration.rate, burst: configuration.burst, now: .now)
+        // Latency probes have a bucket of their own, so a client can measure lag while
+        // rate-limited, but cannot make the server answer pings without end.
+        var pingBucket = TokenBucket(rate: configuration.pingRate, burst: configuration.pingBurst, now: .now)
         var refusedInARow = 0
         var welcomed = false
         for try await frame in inbound.messages(maxSize: configuration.maxFrameSize) {
@@ -61,18 +69,52 @@ struct ChatConnection {
                 continue
             }
             if case .ping = message {
-                // Latency probes are free, so a client can measure lag while rate-limited.
+                guard spendToken(&pingBucket, &refusedInARow, ref: message.reference, outbox) else { continue }
             } else if !spendToken(&bucket, &refusedInARow, ref: message.reference, outbox) {
                 continue
             }
             if welcomed {
                 await hub.handle(message, from: id)
             } else if case .hello(let hello) = message {
-                welcomed = await hub.hello(hello, from: id) == .welcomed
+                welcomed = await admit(hello, outbox)
                 if welcomed { onWelcome() }
             } else {
                 reject(ProtocolError(.badRequest, "the first message must be hello", ref: message.type), outbox)
             }
+        }
+    }
+
+    /// Says `hello` to the hub; with a server password, through the per-address throttle
+    /// that makes guessing slow, and with every wrong password logged.
+    private func admit(_ hello: ClientMessage.Hello, _ outbox: Outbox) async -> Bool {
+        guard configuration.password != nil else { return await hub.hello(hello, from: id) == .welcomed }
+        switch authThrottle.attempt(from: address) {
+        case .lockedOut(let retryAfter):
+            let seconds = retryAfter.components.seconds + 1
+            reject(
+                ProtocolError(
+                    .authFailed, "too many wrong passwords from your address; try again in \(seconds) s", ref: "hello"),
+                outbox)
+            outbox.close(.authenticationFailed, reason: "authentication failed")
+            events.log(
+                .warning, "refused a hello from an address locked out for wrong passwords",
+                metadata: ["address": "\(address)"])
+            return false
+        case .proceed(let delay):
+            if delay > .zero { try? await Task.sleep(for: delay) }
+        }
+        switch await hub.hello(hello, from: id) {
+        case .welcomed:
+            authThrottle.recordSuccess(from: address)
+            return true
+        case .authFailed:
+            authThrottle.recordFailure(from: address)
+            events.log(
+                .warning, "wrong password in hello",
+                metadata: ["address": "\(address)", "nick": "\(LogText.escaped(hello.nick))"])
+            return false
+        case .refused, .closed:
+            return false
         }
     }
 

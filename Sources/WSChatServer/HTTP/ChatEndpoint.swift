@@ -13,6 +13,8 @@ struct ChatEndpoint: Sendable {
     let hub: ChatHub
     let configuration: ChatServerConfiguration
     let metrics: ServerMetrics
+    let authThrottle: SharedAuthThrottle
+    let events: SummarisedLog
 
     func upgrade(_ request: HTTPRequest, channel: any Channel)
         -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
@@ -24,9 +26,11 @@ struct ChatEndpoint: Sendable {
             if Self.offeredProtocols(request).contains(Self.subprotocol) {
                 headers[.secWebSocketProtocol] = Self.subprotocol
             }
-            return .upgrade(headers) { [hub, configuration, metrics] inbound, outbound, context in
+            return .upgrade(headers) { [hub, configuration, metrics, authThrottle, events] inbound, outbound, context in
                 let connection = ChatConnection(
-                    hub: hub, configuration: configuration, metrics: metrics, channel: channel, logger: context.logger)
+                    hub: hub, configuration: configuration, metrics: metrics, channel: channel,
+                    address: channel.remoteAddress?.ipAddress ?? "unknown", authThrottle: authThrottle, events: events,
+                    logger: context.logger)
                 try await connection.run(inbound: inbound, outbound: outbound)
             }
         case "/echo" where configuration.echoEndpoint:

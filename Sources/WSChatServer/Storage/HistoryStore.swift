@@ -16,6 +16,10 @@ public protocol HistoryStore: Sendable {
     /// The newest `limit` messages, oldest first; `more` when older ones were left out.
     func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage
     func setTopic(_ topic: String, in room: RoomName) async throws
+    /// Deletes the room's record when it holds nothing worth keeping (no message was ever
+    /// stored and it has no topic), so that rooms joined once and left do not pile up. A room
+    /// that later opens again gets a new epoch, which is harmless: it had no history.
+    func forgetRoomIfUnused(_ room: RoomName) async throws
     func appendDirect(_ message: NewDirectMessage) async throws -> Appended<DirectMessage>
     /// Deletes up to a bounded chunk of what `policy` no longer keeps; returns how many
     /// messages went, 0 once nothing is left to prune. Ids are never reused afterwards.

@@ -74,8 +74,9 @@ public actor MemoryHistoryStore: HistoryStore {
     }
 
     public func messages(in room: RoomName, after id: Int64, limit: Int) -> HistoryPage {
-        guard let log = rooms[room.key] else { return HistoryPage(messages: [], more: false) }
-        let start = max(0, Int(id + 1 - log.firstID))
+        // Compared before any arithmetic: `id` comes from a client and may be any Int64.
+        guard let log = rooms[room.key], id < log.record.lastID else { return HistoryPage(messages: [], more: false) }
+        let start = id < log.firstID ? 0 : Int(id - log.firstID + 1)
         guard start < log.messages.count else { return HistoryPage(messages: [], more: false) }
         let end = min(log.messages.count, start + limit)
         return HistoryPage(messages: Array(log.messages[start..<end]), more: end < log.messages.count)
@@ -89,6 +90,11 @@ public actor MemoryHistoryStore: HistoryStore {
 
     public func setTopic(_ topic: String, in room: RoomName) {
         rooms[room.key, default: Self.newLog(room)].record.topic = topic
+    }
+
+    public func forgetRoomIfUnused(_ room: RoomName) {
+        guard let record = rooms[room.key]?.record, record.lastID == 0, record.topic.isEmpty else { return }
+        rooms[room.key] = nil
     }
 
     public func appendDirect(_ new: NewDirectMessage) -> Appended<DirectMessage> {

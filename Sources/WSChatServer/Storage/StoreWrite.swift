@@ -7,6 +7,7 @@ enum StoreWrite: Sendable {
     case message(NewMessage)
     case direct(NewDirectMessage)
     case topic(String, RoomName)
+    case forgetRoom(RoomName)
     case prune(RetentionPolicy, now: Int64)
 }
 
@@ -37,6 +38,10 @@ extension GroupCommit where Write == StoreWrite, Output == StoreOutput {
 
     func setTopic(_ topic: String, in room: RoomName) async throws {
         _ = try await submit(.topic(topic, room))
+    }
+
+    func forgetRoomIfUnused(_ room: RoomName) async throws {
+        _ = try await submit(.forgetRoom(room))
     }
 
     func prune(_ policy: RetentionPolicy, now: Int64) async throws -> Int {

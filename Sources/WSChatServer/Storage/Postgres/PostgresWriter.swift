@@ -42,7 +42,7 @@ struct PostgresWriter: Sendable {
 
     private static func lockKey(_ write: StoreWrite) -> String {
         switch write {
-        case .openRoom(let room), .topic(_, let room): "0" + room.key
+        case .openRoom(let room), .topic(_, let room), .forgetRoom(let room): "0" + room.key
         case .message(let message): "0" + message.room.key
         case .direct(let message): "1" + message.pairKey
         case .prune: "2"
@@ -56,8 +56,19 @@ struct PostgresWriter: Sendable {
         case .direct(let message): .direct(try await appendDirect(message, on: connection))
         case .topic(let topic, let room):
             try await setTopic(topic, in: room, on: connection)
+        case .forgetRoom(let room): try await forgetRoom(room, on: connection)
         case .prune(let policy, let now): .pruned(try await prune(policy, now: now, on: connection))
         }
+    }
+
+    /// Deletes a room that never held a message or a topic and that no node lists a member of.
+    private func forgetRoom(_ room: RoomName, on connection: PostgresConnection) async throws -> StoreOutput {
+        try await connection.query(
+            """
+            DELETE FROM rooms WHERE key = \(room.key) AND last_id = 0 AND topic = ''
+            AND NOT EXISTS (SELECT 1 FROM members WHERE room_key = \(room.key))
+            """, logger: logger)
+        return .done
     }
 
     private func openRoom(_ name: RoomName, on connection: PostgresConnection) async throws -> RoomRecord {

@@ -80,6 +80,10 @@ public final class SQLiteHistoryStore: HistoryStore {
         try await commits.setTopic(topic, in: room)
     }
 
+    public func forgetRoomIfUnused(_ room: RoomName) async throws {
+        try await commits.forgetRoomIfUnused(room)
+    }
+
     public func prune(_ policy: RetentionPolicy, now: Int64) async throws -> Int {
         try await commits.prune(policy, now: now)
     }

@@ -56,6 +56,7 @@ actor SQLiteWriter {
         case .direct(let message): .direct(try await appendDirect(message))
         case .topic(let topic, let room):
             try await setTopic(topic, in: room)
+        case .forgetRoom(let room): try await forgetRoom(room)
         case .prune(let policy, let now): .pruned(try await prune(policy, now: now))
         }
     }
@@ -76,6 +77,19 @@ actor SQLiteWriter {
             numbering[name.key] = Numbering(name: record.name, lastID: record.lastID)
         }
         return record
+    }
+
+    /// Deletes a room that never held a message or a topic. The writer's own numbering is
+    /// checked too: a message appended earlier in this batch has not reached `last_id` yet.
+    private func forgetRoom(_ room: RoomName) async throws -> StoreOutput {
+        guard (numbering[room.key]?.lastID ?? 0) == 0 else { return .done }
+        let deleted = try await connection.query(
+            """
+            DELETE FROM rooms WHERE key = ? AND last_id = 0 AND topic = ''
+            AND NOT EXISTS (SELECT 1 FROM messages WHERE room_key = ?) RETURNING key
+            """, [.text(room.key), .text(room.key)])
+        if !deleted.isEmpty { numbering[room.key] = nil }
+        return .done
     }
 
     private func append(_ new: NewMessage) async throws -> Appended<ChatMessage> {
