@@ -40,6 +40,42 @@ import WSChatTestSupport
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aRoomThatNeverHeldAnythingIsForgottenAndOneThatDidIsKept(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let empty = try RoomName(validating: "joined-once")
+        let first = try await store.openRoom(empty)
+        try await store.forgetRoomIfUnused(empty)
+        let reopened = try await store.openRoom(empty)
+        #expect(reopened.epoch != first.epoch, "the unused record was deleted; opening made a new one")
+
+        let topical = try RoomName(validating: "topical")
+        let withTopic = try await store.openRoom(topical)
+        try await store.setTopic("kept", in: topical)
+        try await store.forgetRoomIfUnused(topical)
+        #expect(try await store.openRoom(topical).epoch == withTopic.epoch)
+
+        let used = try await store.openRoom(Self.general)
+        _ = try await store.append(Self.say("stays"))
+        try await store.forgetRoomIfUnused(Self.general)
+        let kept = try await store.openRoom(Self.general)
+        #expect(kept.epoch == used.epoch)
+        #expect(kept.lastID == 1)
+        #expect(try await store.recentMessages(in: Self.general, limit: 10).messages.map(\.text) == ["stays"])
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func extremeIDsAreAnsweredWithoutTrapping(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        _ = try await store.append(Self.say("only"))
+        for id in [Int64.max, Int64.max - 1, Int64.min, -1] {
+            let page = try await store.messages(in: Self.general, after: id, limit: 10)
+            #expect(page.messages.map(\.text) == (id < 1 ? ["only"] : []), "after \(id)")
+        }
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aRepeatedCIDReturnsTheOriginalWithoutUsingAnID(kind: StoreKind) async throws {
         let store = try await kind.makeStore()
         let first = try Self.new(try await store.append(Self.say("hello", cid: "c1")))
