@@ -5,10 +5,11 @@ import Foundation
 /// reader could mistake for each other (`paypal`, `pаypаl` with Cyrillic а) have the same one.
 /// Skeletons are for comparing only; they are not readable names.
 enum ConfusableSkeleton {
-    /// The skeletons of a name's compatibility form as shown (`AIice` looks like `Alice`) and
-    /// of its case fold (`АLICE` with a Cyrillic А is `аlice`, which looks like `alice`).
+    /// The skeletons of a case-insensitive name: of its case fold (`АLICE` with a Cyrillic А
+    /// folds to `аlice`, which looks like `alice`), and the case fold of the skeleton of its
+    /// form as shown (`AIice` with a capital I looks like `Alice`, which is `alice`).
     static func of(shown name: String, folded key: String) -> Set<String> {
-        [of(name.precomposedStringWithCompatibilityMapping), of(key)]
+        [of(key), NameRules.fold(of(name.precomposedStringWithCompatibilityMapping))]
     }
 
     /// ICU documents a spoof checker as safe to use from several threads once configured;

@@ -21,9 +21,9 @@ public struct Nick: Hashable, Sendable, CustomStringConvertible {
         self.key = NameRules.fold(name)
     }
 
-    /// The Unicode TS #39 skeletons of the nick as shown and as folded: nicks that look alike
-    /// (`alice`, `аlice` with a Cyrillic а; `Alice`, `AIice` with a capital I) share one, so a
-    /// server refuses a nick that shares a skeleton with a nick in use.
+    /// The Unicode TS #39 skeletons of the nick: nicks that look alike (`alice`, `аlice` with a
+    /// Cyrillic а; `alice`, `AIice` with a capital I) share one, so a server refuses a nick
+    /// that shares a skeleton with a nick in use.
     public var skeletons: Set<String> { ConfusableSkeleton.of(shown: name, folded: key) }
 
     public static func == (lhs: Nick, rhs: Nick) -> Bool { lhs.key == rhs.key }

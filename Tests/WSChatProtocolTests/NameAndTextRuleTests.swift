@@ -70,6 +70,7 @@ struct NickRuleTests {
         }
         #expect(try lookAlike("alice", "аlice"), "Cyrillic а")
         #expect(try lookAlike("Alice", "AIice"), "capital I for l")
+        #expect(try lookAlike("alice", "AIice"), "Alice is alice")
         #expect(try lookAlike("alice", "АLICE"), "Cyrillic А, folded")
         #expect(try lookAlike("alice", "ａｌｉｃｅ"))
         #expect(try lookAlike("paypal", "раураl"))

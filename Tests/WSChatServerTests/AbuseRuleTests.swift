@@ -47,7 +47,10 @@ struct AuthThrottleTests {
         for _ in 0..<5 { throttle.recordFailure(from: "10.0.0.1", at: start) }
         // Five failures: each further attempt waits 500 ms after the one before it.
         let waits = (0..<3).map { _ in throttle.attempt(from: "10.0.0.1", at: start) }
-        #expect(waits == [.proceed(after: .milliseconds(500)), .proceed(after: .seconds(1)), .proceed(after: .milliseconds(1500))])
+        #expect(
+            waits == [
+                .proceed(after: .milliseconds(500)), .proceed(after: .seconds(1)), .proceed(after: .milliseconds(1500)),
+            ])
     }
 
     @Test func successAndTimeForgiveAnAddress() {

@@ -72,6 +72,17 @@ public final class ProductProcess: Sendable {
     public var standardError: String { errorOutput.withLock { String(decoding: $0, as: UTF8.self) } }
     public var outputLines: [String] { standardOutput.split(separator: "\n").map(String.init) }
 
+    /// The resident memory of the running process, from `/proc/PID/status` (`VmRSS`), in bytes.
+    public var residentBytes: Int {
+        get throws {
+            let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+                let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+            else { throw TestFailure("no VmRSS in /proc/\(process.processIdentifier)/status") }
+            return kib * 1024
+        }
+    }
+
     /// Types a line on the process's standard input.
     public func writeLine(_ line: String) {
         input.write(Data((line + "\n").utf8))

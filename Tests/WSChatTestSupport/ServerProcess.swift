@@ -15,8 +15,13 @@ public struct ServerProcess: Sendable {
 
     public var url: String { "ws://127.0.0.1:\(port)/ws" }
 
+    /// A client connected to `/ws` (not yet said hello).
+    public func connect(reading: Bool = true) async throws -> TestClient {
+        try await TestClient.connect(url: url, subprotocol: "wschat.v1", compression: false, reading: reading)
+    }
+
     public func user(_ nick: String) async throws -> TestClient {
-        let client = try await TestClient.connect(url: url, subprotocol: "wschat.v1", compression: false, reading: true)
+        let client = try await connect()
         try await client.hello(nick)
         return client
     }
