@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // The wire protocol: message model, validation rules, error and close codes. No I/O.
@@ -155,9 +156,18 @@ let package = Package(
             ]
         ),
 
+        // Feeds the protocol decoder and the name and text rules whatever libFuzzer makes up
+        // (Tests/fuzz.sh); built normally, it replays the kept inputs.
+        .executableTarget(
+            name: "wschat-fuzz",
+            dependencies: ["WSChatProtocol"],
+            path: "Tests/Fuzz",
+            exclude: ["corpus"]
+        ),
+
         .testTarget(
             name: "WSChatProtocolTests",
-            dependencies: ["WSChatProtocol"]
+            dependencies: ["WSChatProtocol", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "WSChatClientTests",
@@ -177,6 +187,7 @@ let package = Package(
             name: "WSChatTUITests",
             dependencies: [
                 "WSChatTUI", "WSChatClient", "WSChatProtocol", "WSChatTestSupport", "wschat", "wschat-server",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(

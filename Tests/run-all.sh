@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every wschat test: the Swift test suites (unit and real-socket integration, with a
-# throwaway PostgreSQL for the store and cluster tests), the interoperability test with Python's `websockets`, and the Autobahn conformance suite
-# against the server's /echo endpoint. Installs what a fresh Debian machine lacks first.
+# throwaway PostgreSQL for the store and cluster tests, and the hostile-input suite), a
+# minute of fuzzing, the interoperability test with Python's `websockets`, and the Autobahn
+# conformance suite against the server's /echo endpoint and the client's transport. Installs what a fresh Debian machine lacks first.
 # Exits non-zero, loudly, if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,10 @@ swift build --build-tests
 
 step "Swift tests (with a throwaway PostgreSQL)"
 Tests/with-postgres.sh swift test --skip-build
+
+step "Fuzzing: the kept inputs, then libFuzzer on the decoder and the name and text rules"
+.build/debug/wschat-fuzz Tests/Fuzz/corpus
+Tests/fuzz.sh || fail "fuzzing found a failing input (kept in Tests/Fuzz/corpus)"
 
 step "Interoperability: two Python websockets clients"
 WSCHAT_SERVER_BIN=.build/debug/wschat-server "$venv/bin/python" -m pytest -q Tests/interop
