@@ -162,7 +162,7 @@ let package = Package(
             name: "wschat-fuzz",
             dependencies: ["WSChatProtocol"],
             path: "Tests/Fuzz",
-            exclude: ["corpus"]
+            exclude: ["corpus", "json.dict"]
         ),
 
         .testTarget(
