@@ -12,6 +12,8 @@ public struct ClientConfiguration: Sendable {
     public var clientName = "wschat/0.1"
     /// Accept any TLS certificate (self-signed development servers only).
     public var insecureTLS = false
+    /// A PEM file of certificate authorities to trust besides the system's (a private CA).
+    public var caFile: String?
     public var reconnect = ReconnectPolicy()
     public var keepalive = KeepalivePolicy()
     /// Time allowed to open a connection and then to be welcomed.

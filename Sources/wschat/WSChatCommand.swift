@@ -44,6 +44,9 @@ struct WSChatCommand: AsyncParsableCommand {
     @Flag(help: "Accept any TLS certificate (self-signed development servers only).")
     var insecure = false
 
+    @Option(help: "A PEM file of certificate authorities to trust for wss:// besides the system's (a private CA).")
+    var caFile: String?
+
     @Flag(help: "Start a chat server in this process (on --port, all interfaces; history in memory) and connect to it.")
     var host = false
 
@@ -159,7 +162,7 @@ struct WSChatCommand: AsyncParsableCommand {
             executable: URL(fileURLWithPath: CommandLine.arguments[0]))
         let options = TerminalApp.Options(
             nick: configuration.nick, server: configuration.urls.first ?? "", theme: theme, themes: themes,
-            noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false)
+            noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false, tlsUnverified: configuration.insecureTLS)
         await TerminalApp(engine: engine, options: options).run()
         await engineTask.value
         return 0
@@ -190,6 +193,14 @@ struct WSChatCommand: AsyncParsableCommand {
             urls: servers, nick: nick, password: try passwordPath.map(Self.readPassword),
             rooms: rooms.isEmpty ? (file.rooms ?? ["general"]) : rooms)
         configuration.insecureTLS = insecure || (file.insecure ?? false)
+        configuration.caFile = caFile ?? file.caFile.map(Self.expandTilde)
+        if let caFile = configuration.caFile {
+            do {
+                try WebSocketTransport.checkCAFile(caFile)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
         configuration.keepalive = KeepalivePolicy(
             interval: .seconds(pingInterval ?? file.pingInterval ?? 15),
             timeout: .seconds(pingTimeout ?? file.pingTimeout ?? 10))

@@ -31,6 +31,16 @@ struct RendererTests {
         Renderer.render(model, now: .now, timeZone: utc)
     }
 
+    @Test func unverifiedTLSStaysInTheStatusBar() {
+        var model = Self.model()
+        #expect(!Self.render(model).grid.row(10).contains("TLS"))
+        model.tlsUnverified = true
+        for state in [ConnectionState.connecting(attempt: 0), .connected(latency: nil)] {
+            model.connection = state
+            #expect(Self.render(model).grid.row(10).contains("[alice] test · ⚠ TLS unverified · "))
+        }
+    }
+
     @Test func theLayoutHasTitleChannelsMessagesStatusAndInput() {
         let frame = Self.render(Self.model(messages: ["hello"]))
         let grid = frame.grid

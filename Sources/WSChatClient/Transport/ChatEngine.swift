@@ -146,7 +146,8 @@ extension ChatEngine {
                         url: url,
                         configuration: WebSocketTransport.configuration(maxMessageSize: configuration.maxMessageSize),
                         tlsConfiguration: url.lowercased().hasPrefix("wss:")
-                            ? WebSocketTransport.tlsConfiguration(insecure: configuration.insecureTLS) : nil,
+                            ? WebSocketTransport.tlsConfiguration(
+                                insecure: configuration.insecureTLS, caFile: configuration.caFile) : nil,
                         logger: logger
                     ) { inbound, outbound, _ in
                         sink.yield(.transport(generation: generation, .opened(outbound)))
@@ -195,8 +196,12 @@ extension ChatEngine {
                 // swift-websocket 1.6.2 sends the host as TLS SNI even when it is an IP address.
                 return "cannot connect to \(url): wss:// needs the server's host name, not an IP address"
             }
+            if text.contains("failedToValidateHostname") {
+                return "cannot connect to \(url): its TLS certificate is for another host name"
+            }
             if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
-                return "cannot connect to \(url): its TLS certificate is not trusted (a development server? --insecure)"
+                return "cannot connect to \(url): its TLS certificate is not trusted "
+                    + "(signed by a private CA? --ca-file; a development server? --insecure)"
             }
             if let error = error as? WebSocketClientError, error == .webSocketUpgradeFailed {
                 return "\(url) refused the WebSocket upgrade (wrong path, or too many connections?)"

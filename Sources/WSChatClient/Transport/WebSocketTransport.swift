@@ -32,10 +32,31 @@ public enum WebSocketTransport {
             validateUTF8: true)
     }
 
-    /// TLS for `wss://`: the system trust store, or no verification at all when `insecure`.
-    public static func tlsConfiguration(insecure: Bool) -> TLSConfiguration {
+    /// TLS for `wss://`: the system trust store and the authorities in `caFile`, or no
+    /// verification at all when `insecure`.
+    public static func tlsConfiguration(insecure: Bool, caFile: String? = nil) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         if insecure { tls.certificateVerification = .none }
+        if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
         return tls
     }
+
+    /// Checks that `path` holds at least one PEM certificate, so that a wrong `--ca-file` is
+    /// reported at start rather than as an untrusted server later.
+    public static func checkCAFile(_ path: String) throws(TLSFileError) {
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw TLSFileError(description: "cannot read the CA file \(path): \(error)")
+        }
+        guard !certificates.isEmpty else {
+            throw TLSFileError(description: "the CA file \(path) holds no PEM certificate")
+        }
+    }
+}
+
+/// A TLS file the client was given that it cannot use.
+public struct TLSFileError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -14,6 +14,8 @@ public struct ChatModel: Equatable, Sendable {
     public var height: Int
     /// A paste of more than `pasteConfirmLines` lines waiting for y/n.
     public var pendingPaste: String?
+    /// TLS certificates are not checked (`--insecure`): the status bar says so for as long as it lasts.
+    public var tlsUnverified = false
     /// Tab completion in progress: the candidates and which one is shown.
     var completion: Completion?
     /// The room a `/join` asked for: its buffer becomes current when joined.

@@ -181,6 +181,10 @@ public enum Renderer {
         var column = grid.put(
             " [\(Sanitizer.singleLine(model.nick))] \(Sanitizer.singleLine(model.server)) · ", x: 0, y: y,
             style: .key(.status))
+        if model.tlsUnverified {
+            column = grid.put("⚠ TLS unverified", x: column, y: y, style: .key(.statusOffline))
+            column = grid.put(" · ", x: column, y: y, style: .key(.status))
+        }
         let stateStyle: StyleKey
         switch model.connection {
         case .connected: stateStyle = .statusLag

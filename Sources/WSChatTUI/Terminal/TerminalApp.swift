@@ -15,13 +15,19 @@ public final class TerminalApp: Sendable {
         public var themes: ThemeLibrary
         /// NO_COLOR is set: attributes only, whatever the theme.
         public var noColor: Bool
+        /// `--insecure`: TLS certificates are not checked, which the status bar keeps saying.
+        public var tlsUnverified: Bool
 
-        public init(nick: String, server: String, theme: String, themes: ThemeLibrary, noColor: Bool) {
+        public init(
+            nick: String, server: String, theme: String, themes: ThemeLibrary, noColor: Bool,
+            tlsUnverified: Bool = false
+        ) {
             self.nick = nick
             self.server = server
             self.theme = theme
             self.themes = themes
             self.noColor = noColor
+            self.tlsUnverified = tlsUnverified
         }
     }
 
@@ -83,6 +89,7 @@ public final class TerminalApp: Sendable {
         defer { screen.stop() }
         var model = ChatModel(
             nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)
+        model.tlsUnverified = options.tlsUnverified
         apply(theme: options.theme, to: screen, model: &model)
         screen.paint(Renderer.render(model, now: .now))
 

@@ -11,6 +11,7 @@ struct ConfigFile: Equatable {
     var logFile: String?
     var passwordFile: String?
     var insecure: Bool?
+    var caFile: String?
     var pingInterval: Double?
     var pingTimeout: Double?
     var backoffBase: Double?
@@ -87,6 +88,7 @@ struct ConfigFile: Equatable {
             case "theme": config.theme = try string(key, value)
             case "log_file": config.logFile = try string(key, value)
             case "password_file": config.passwordFile = try string(key, value)
+            case "ca_file": config.caFile = try string(key, value)
             case "insecure":
                 guard let flag = value.bool else { throw fail(key, "must be true or false") }
                 config.insecure = flag
@@ -104,7 +106,7 @@ struct ConfigFile: Equatable {
             default:
                 throw fail(
                     key,
-                    "unknown key (known: server, servers, nick, rooms, theme, log_file, password_file, insecure, [keepalive], [reconnect])"
+                    "unknown key (known: server, servers, nick, rooms, theme, log_file, password_file, insecure, ca_file, [keepalive], [reconnect])"
                 )
             }
         }
