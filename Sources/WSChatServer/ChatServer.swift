@@ -152,7 +152,7 @@ public struct ChatServer: Sendable {
                 metrics.refusedConnections.increment()
                 events.log(
                     .info, "refused a connection",
-                    metadata: ["status": "\(status.code)", "why": "\(LogText.escaped(explanation))"])
+                    metadata: ["status": "\(status.code)", "why": "\(InertText.escaped(explanation))"])
             })
         let chat = ChatEndpoint(
             hub: hub, configuration: configuration, metrics: metrics, authThrottle: SharedAuthThrottle(),

@@ -58,6 +58,15 @@ struct WSChatServerCommand: AsyncParsableCommand {
     @Option(help: "Rate-limited frames in a row after which a flooding client is closed (1008).")
     var floodTolerance = 20
 
+    @Option(help: "Pings per second each connection may send, apart from --rate; 0 turns the limit off.")
+    var pingRate: Double = 10
+
+    @Option(help: "How many pings a connection may send at once.")
+    var pingBurst = 20
+
+    @Option(help: "Rooms one connection may be in at once (too_many_rooms past it).")
+    var maxRooms = 100
+
     @Option(help: "The largest WebSocket frame or message in bytes (close 1009 above it).")
     var maxFrameSize = 65536
 
@@ -105,11 +114,11 @@ struct WSChatServerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard rate >= 0 else { throw ValidationError("--rate must be 0 (off) or more") }
+        guard rate >= 0, pingRate >= 0 else { throw ValidationError("--rate and --ping-rate must be 0 (off) or more") }
         for (flag, value) in [
             ("--max-users", maxUsers), ("--max-connections", maxConnections),
             ("--max-connections-per-address", maxConnectionsPerAddress), ("--max-message-bytes", maxMessageBytes),
-            ("--burst", burst), ("--max-frame-size", maxFrameSize), ("--max-decompressed-size", maxDecompressedSize),
+            ("--burst", burst), ("--ping-burst", pingBurst), ("--max-rooms", maxRooms), ("--max-frame-size", maxFrameSize), ("--max-decompressed-size", maxDecompressedSize),
             ("--send-queue", sendQueue), ("--handshake-timeout", handshakeTimeout), ("--ping-interval", pingInterval),
         ] where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
@@ -193,6 +202,9 @@ struct WSChatServerCommand: AsyncParsableCommand {
         configuration.rate = rate
         configuration.burst = burst
         configuration.floodTolerance = floodTolerance
+        configuration.pingRate = pingRate
+        configuration.pingBurst = pingBurst
+        configuration.maxRoomsPerConnection = maxRooms
         configuration.maxFrameSize = maxFrameSize
         configuration.maxDecompressedSize = maxDecompressedSize
         configuration.sendQueueLimit = sendQueue

@@ -73,18 +73,18 @@ struct AuthThrottleTests {
 }
 
 @Suite("What clients send is safe in the log")
-struct LogTextTests {
+struct InertTextTests {
     @Test func controlBidiAndInvisibleCharactersAreEscaped() {
-        #expect(LogText.escaped("evil\n2026-12-01 fake line") == "evil\\u{A}2026-12-01 fake line")
-        #expect(LogText.escaped("a\u{1B}[31mred") == "a\\u{1B}[31mred")
-        #expect(LogText.escaped("abc\u{202E}fed") == "abc\\u{202E}fed")
-        #expect(LogText.escaped("in\u{200B}visible\u{3164}") == "in\\u{200B}visible\\u{3164}")
-        #expect(LogText.escaped("李雷 👋🏽 é") == "李雷 👋🏽 é", "ordinary text is kept")
+        #expect(InertText.escaped("evil\n2026-12-01 fake line") == "evil\\u{A}2026-12-01 fake line")
+        #expect(InertText.escaped("a\u{1B}[31mred") == "a\\u{1B}[31mred")
+        #expect(InertText.escaped("abc\u{202E}fed") == "abc\\u{202E}fed")
+        #expect(InertText.escaped("in\u{200B}visible\u{3164}") == "in\\u{200B}visible\\u{3164}")
+        #expect(InertText.escaped("李雷 👋🏽 é") == "李雷 👋🏽 é", "ordinary text is kept")
     }
 
     @Test func longTextIsCut() {
-        let logged = LogText.escaped(String(repeating: "x", count: 10_000))
-        #expect(logged.count == LogText.maxCharacters + 1)
+        let logged = InertText.escaped(String(repeating: "x", count: 10_000))
+        #expect(logged.count == InertText.maxCharacters + 1)
         #expect(logged.hasSuffix("…"))
     }
 }

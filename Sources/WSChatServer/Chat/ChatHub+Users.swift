@@ -74,7 +74,7 @@ extension ChatHub {
                     nick: nick.name, session: id.uuidString.lowercased(), server: configuration.serverName,
                     motd: configuration.motd, limits: configuration.limits)),
             to: id)
-        logger.info("welcome", metadata: ["nick": "\(LogText.escaped(nick.name))", "session": "\(id)"])
+        logger.info("welcome", metadata: ["nick": "\(InertText.escaped(nick.name))", "session": "\(id)"])
         return .welcomed
     }
 

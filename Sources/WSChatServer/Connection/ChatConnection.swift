@@ -111,7 +111,7 @@ struct ChatConnection {
             authThrottle.recordFailure(from: address)
             events.log(
                 .warning, "wrong password in hello",
-                metadata: ["address": "\(address)", "nick": "\(LogText.escaped(hello.nick))"])
+                metadata: ["address": "\(address)", "nick": "\(InertText.escaped(hello.nick))"])
             return false
         case .refused, .closed:
             return false
@@ -168,10 +168,11 @@ struct ChatConnection {
         Outbox(
             capacity: configuration.sendQueueLimit,
             onSend: { [metrics] in metrics.messagesOut.increment() },
-            onOverflow: { [metrics, logger, channel, id, limit = configuration.sendQueueLimit] in
+            onOverflow: { [metrics, events, channel, id, limit = configuration.sendQueueLimit] in
                 metrics.slowConsumersDropped.increment()
-                logger.warning(
-                    "dropping a client too slow to keep up", metadata: ["session": "\(id)", "queued": "\(limit)"])
+                events.log(
+                    .warning, "dropping a client too slow to keep up",
+                    metadata: ["session": "\(id)", "queued": "\(limit)"])
                 Task { await Self.dropSlowClient(outbound: outbound, channel: channel) }
             })
     }

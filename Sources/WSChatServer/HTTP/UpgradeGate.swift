@@ -144,7 +144,8 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
         guard rules.origins.permits(origin: origin, host: head.headers.first(name: "host")) else {
             return Refusal(
                 status: .forbidden,
-                explanation: "WebSocket connections from the origin \(origin ?? "") are not allowed here.")
+                explanation:
+                    "WebSocket connections from the origin \(InertText.escaped(origin ?? "")) are not allowed here.")
         }
         return nil
     }

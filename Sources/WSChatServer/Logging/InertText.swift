@@ -1,7 +1,8 @@
 /// Makes text that a client chose (a nick, an `Origin` header, a reason) safe to put in a log
-/// line: control, bidi and invisible characters are written as `\u{…}` escapes, so nobody can
-/// forge log lines, reorder them on screen or hide text in them; long text is cut.
-enum LogText {
+/// line or to say back in a refusal: control, bidi and invisible characters are written as
+/// `\u{…}` escapes, so nobody can forge log lines, reorder them on screen or hide text in
+/// them; long text is cut.
+enum InertText {
     static let maxCharacters = 200
 
     static func escaped(_ text: some StringProtocol) -> String {
