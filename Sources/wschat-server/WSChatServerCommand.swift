@@ -118,7 +118,8 @@ struct WSChatServerCommand: AsyncParsableCommand {
         for (flag, value) in [
             ("--max-users", maxUsers), ("--max-connections", maxConnections),
             ("--max-connections-per-address", maxConnectionsPerAddress), ("--max-message-bytes", maxMessageBytes),
-            ("--burst", burst), ("--ping-burst", pingBurst), ("--max-rooms", maxRooms), ("--max-frame-size", maxFrameSize), ("--max-decompressed-size", maxDecompressedSize),
+            ("--burst", burst), ("--ping-burst", pingBurst), ("--max-rooms", maxRooms),
+            ("--max-frame-size", maxFrameSize), ("--max-decompressed-size", maxDecompressedSize),
             ("--send-queue", sendQueue), ("--handshake-timeout", handshakeTimeout), ("--ping-interval", pingInterval),
         ] where value < 1 {
             throw ValidationError("\(flag) must be at least 1")

@@ -80,20 +80,31 @@ struct LimitsTests {
         // Every accepted socket counts, upgraded or not: one that never sends a byte holds a slot.
         let capped = try await TestServer.start { $0.maxConnections = 1 }
         let silent = try await RawConnection.open(port: capped.port)
-        let over = try await RawConnection.request(port: capped.port, RawConnection.upgradeRequest(port: capped.port))
-        #expect(over.status == 503)
+        // The server sets connections up on several event loops, so an upgrade sent right
+        // after may be counted first (and pass); once the silent socket is counted, it is refused.
+        let over = try await eventually("the silent socket counted") {
+            let response = try await RawConnection.request(
+                port: capped.port, RawConnection.upgradeRequest(port: capped.port))
+            return response.status == 503 ? response : nil
+        }
         #expect(over.head.lowercased().contains("retry-after: 10"))
         try await silent.channel.close()
         let metrics = try await eventually("a free slot") {
             let response = try await capped.get("/metrics")
             return response.status == 200 ? response.body : nil
         }
-        #expect(metrics.contains("wschat_refused_connections_total 1"))
+        // At least the upgrade above; a /metrics request that came before the slot was free
+        // was refused too.
+        let refusals = metrics.split(separator: "\n").first { $0.hasPrefix("wschat_refused_connections_total ") }
+        #expect(refusals.flatMap { Double($0.split(separator: " ")[1]) }.map { $0 >= 1 } == true, "\(metrics)")
         try await capped.stop()
     }
 
     @Test func aClientThatStopsReadingIsDroppedWhileTheOthersKeepUp() async throws {
-        let server = try await TestServer.start { $0.sendQueueLimit = 64 }
+        // 256 frames: the stalled client overflows them many times over, while a reading client
+        // on a machine busy with the other suites has room to fall behind for a moment (the
+        // queue is bounded in frames, not bytes, until the server core is rebuilt: issue 11).
+        let server = try await TestServer.start { $0.sendQueueLimit = 256 }
         let sender = try await server.user("sender")
         let reader = try await server.user("reader")
         try await sender.join("firehose")
