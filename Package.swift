@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "wschat", targets: ["wschat"]),
         .executable(name: "wschat-server", targets: ["wschat-server"]),
+        .executable(name: "wschat-bench", targets: ["wschat-bench"]),
         .library(name: "WSChatProtocol", targets: ["WSChatProtocol"]),
         .library(name: "WSChatServer", targets: ["WSChatServer"]),
         .library(name: "WSChatClient", targets: ["WSChatClient"]),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The wire protocol: message model, validation rules, error and close codes. No I/O.
@@ -144,6 +146,16 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
             path: "Tests/WSChatTestSupport"
+        ),
+        // Loads a server on this machine and measures it (docs/PERFORMANCE.md).
+        .executableTarget(
+            name: "wschat-bench",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         // Runs the Autobahn client cases against the engine's WebSocket transport (CI).
         .executableTarget(

@@ -1,0 +1,323 @@
+import Foundation
+import Histogram
+import NIOCore
+import Synchronization
+
+/// The server protocol a benchmark speaks: wschat's (hello, join, say) or a plain broadcast
+/// server's (every text message goes to every connection, the sender's included).
+enum BenchProtocol: String, Sendable {
+    case wschat
+    case raw
+}
+
+/// Counters every connection of a run shares, and the run's name.
+final class RunCounters: Sendable {
+    /// Part of every nick, so that a run never meets the sessions of one before it.
+    let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    let ready = Atomic<Int>(0)
+    let dropped = Atomic<Int>(0)
+    let handshakes = Atomic<Int>(0)
+}
+
+/// One benchmark client: upgrades its TCP connection to WebSocket by hand, says hello and joins
+/// (wschat), then counts the broadcasts it receives and the latency each took, from the send
+/// time the message carries. A sender also sends, as fast as its window allows or at a rate.
+///
+/// Everything runs on the connection's event loop, with no task or allocation per message
+/// beyond NIO's buffers, so that the generator costs far less than the server it measures.
+final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Role {
+        case listener
+        /// Keeps `window` messages unacknowledged (its own echo acknowledges one).
+        case flooder(window: Int)
+        /// Sends one message every `interval`.
+        case paced(interval: TimeAmount)
+    }
+
+    /// What to do once upgraded: join the room and receive, stay idle past `hello`, or (for
+    /// `connect`) close at once.
+    enum Purpose {
+        case chat
+        case idle
+        case handshakeOnly
+    }
+
+    private enum Phase {
+        case upgrading
+        case greeting
+        case joining
+        case ready
+        case closing
+    }
+
+    let index: Int
+    private let protocolKind: BenchProtocol
+    private let role: Role
+    private let purpose: Purpose
+    private let counters: RunCounters
+    private let host: String
+    private var phase = Phase.upgrading
+    private var received = ByteBuffer()
+    private var context: ChannelHandlerContext?
+    private var sending = false
+    private var sentCount = 0
+    private var pacing: RepeatedTask?
+
+    private(set) var latencies = Histogram<UInt64>(
+        highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+    private(set) var delivered = 0
+    private(set) var errors = 0
+    private(set) var sent = 0
+
+    init(index: Int, protocol: BenchProtocol, role: Role, purpose: Purpose, counters: RunCounters, host: String) {
+        self.index = index
+        self.protocolKind = `protocol`
+        self.role = role
+        self.purpose = purpose
+        self.counters = counters
+        self.host = host
+    }
+
+    // MARK: Driving
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let request =
+            "GET /ws HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + (protocolKind == .wschat ? "Sec-WebSocket-Protocol: wschat.v1\r\n" : "") + "\r\n"
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pacing?.cancel()
+        if phase != .closing { counters.dropped.add(1, ordering: .relaxed) }
+        phase = .closing
+    }
+
+    /// Starts sending (senders only), until `stop` is called.
+    func startSending() {
+        guard let context, phase == .ready else { return }
+        sending = true
+        switch role {
+        case .listener: return
+        case .flooder(let window):
+            for _ in 0..<window { sendMessage(context) }
+            context.flush()
+        case .paced(let interval):
+            pacing = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [self] _ in
+                // Runs on the connection's own event loop, where `context` belongs.
+                guard let context = self.context, sending else { return }
+                sendMessage(context)
+                context.flush()
+            }
+        }
+    }
+
+    func stopSending() {
+        sending = false
+        pacing?.cancel()
+    }
+
+    /// Closes with 1000 and does not count the close as a drop.
+    func close() {
+        guard let context else { return }
+        phase = .closing
+        context.writeAndFlush(
+            wrapOutboundOut(Self.frame(opcode: 0x8, [0x03, 0xE8], allocator: context.channel.allocator))
+        )
+        .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    // MARK: Receiving
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var chunk = unwrapInboundIn(data)
+        received.writeBuffer(&chunk)
+        if phase == .upgrading {
+            guard let end = received.readableBytesView.firstRange(of: [13, 10, 13, 10]) else { return }
+            let head = received.readString(length: end.upperBound - received.readerIndex) ?? ""
+            guard head.hasPrefix("HTTP/1.1 101") else {
+                context.close(promise: nil)
+                return
+            }
+            counters.handshakes.add(1, ordering: .relaxed)
+            switch (purpose, protocolKind) {
+            case (.handshakeOnly, _):
+                close()
+                return
+            case (.chat, .wschat), (.idle, .wschat):
+                phase = .greeting
+                sendText(#"{"type":"hello","nick":"b\#(counters.run)n\#(index)"}"#, context)
+            case (.chat, .raw), (.idle, .raw):
+                becomeReady()
+            }
+        }
+        while let (opcode, payload) = nextFrame() {
+            handleFrame(opcode: opcode, payload: payload, context: context)
+        }
+        received.discardReadBytes()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    private func handleFrame(opcode: UInt8, payload: ByteBuffer, context: ChannelHandlerContext) {
+        switch opcode {
+        case 0x1: handleText(payload, context: context)
+        case 0x9:
+            context.write(
+                wrapOutboundOut(
+                    Self.frame(opcode: 0xA, Array(payload.readableBytesView), allocator: context.channel.allocator)),
+                promise: nil)
+        case 0x8:
+            if phase != .closing { counters.dropped.add(1, ordering: .relaxed) }
+            phase = .closing
+            context.close(promise: nil)
+        default: break
+        }
+    }
+
+    private func handleText(_ payload: ByteBuffer, context: ChannelHandlerContext) {
+        let bytes = payload.readableBytesView
+        switch phase {
+        case .greeting:
+            if Self.has(type: "welcome", bytes) {
+                guard case .chat = purpose else { return becomeReady() }
+                phase = .joining
+                sendText(#"{"type":"join","room":"bench"}"#, context)
+            }
+        case .joining:
+            if Self.has(type: "joined", bytes) { becomeReady() }
+        case .ready:
+            guard let stamp = Self.stamp(in: bytes) else {
+                if Self.has(type: "error", bytes) { errors += 1 }
+                return
+            }
+            delivered += 1
+            let now = DispatchClock.nanoseconds()
+            _ = latencies.record(UInt64(max(0, now - stamp.sentAt)) / 1000)
+            if stamp.sender == index, case .flooder = role, sending {
+                sendMessage(context)
+            }
+        case .upgrading, .closing:
+            break
+        }
+    }
+
+    private func becomeReady() {
+        phase = .ready
+        counters.ready.add(1, ordering: .relaxed)
+    }
+
+    // MARK: Messages
+
+    /// Whether a frame is a message of `type`: `"type":"…"` cannot occur inside a JSON string
+    /// (its quotes would be escaped), wherever the encoder put the field.
+    static func has(type: String, _ bytes: ByteBufferView) -> Bool {
+        bytes.firstRange(of: Array(#""type":"\#(type)""#.utf8)) != nil
+    }
+
+    /// The sender and send time a benchmark message carries: `b SENDER NANOS`.
+    static func stamp(in bytes: ByteBufferView) -> (sender: Int, sentAt: Int64)? {
+        let marker: [UInt8] = Array("b ".utf8)
+        guard let start = bytes.firstRange(of: marker)?.upperBound else { return nil }
+        var sender = 0
+        var index = start
+        while index < bytes.endIndex, let digit = digit(bytes[index]) {
+            sender = sender * 10 + digit
+            index += 1
+        }
+        guard index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") else { return nil }
+        index += 1
+        var sentAt: Int64 = 0
+        while index < bytes.endIndex, let digit = digit(bytes[index]) {
+            sentAt = sentAt * 10 + Int64(digit)
+            index += 1
+        }
+        return (sender, sentAt)
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        (48...57).contains(byte) ? Int(byte - 48) : nil
+    }
+
+    private func sendMessage(_ context: ChannelHandlerContext) {
+        sentCount += 1
+        sent += 1
+        let text = "b \(index) \(DispatchClock.nanoseconds())"
+        switch protocolKind {
+        case .wschat:
+            write(
+                #"{"type":"say","room":"bench","text":"\#(text)","cid":"\#(counters.run)-\#(index)-\#(sentCount)"}"#,
+                context)
+        case .raw:
+            write(text, context)
+        }
+    }
+
+    private func sendText(_ text: String, _ context: ChannelHandlerContext) {
+        write(text, context)
+        context.flush()
+    }
+
+    private func write(_ text: String, _ context: ChannelHandlerContext) {
+        context.write(
+            wrapOutboundOut(Self.frame(opcode: 0x1, Array(text.utf8), allocator: context.channel.allocator)),
+            promise: nil)
+    }
+
+    /// A client frame, masked with the all-zero key (the RFC asks for a random key to protect
+    /// proxies; a benchmark on loopback has none, and zero costs nothing to apply).
+    static func frame(opcode: UInt8, _ payload: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var frame = allocator.buffer(capacity: payload.count + 14)
+        frame.writeInteger(0x80 | opcode)
+        if payload.count < 126 {
+            frame.writeInteger(UInt8(0x80 | payload.count))
+        } else if payload.count < 65536 {
+            frame.writeInteger(UInt8(0x80 | 126))
+            frame.writeInteger(UInt16(payload.count))
+        } else {
+            frame.writeInteger(UInt8(0x80 | 127))
+            frame.writeInteger(UInt64(payload.count))
+        }
+        frame.writeInteger(UInt32(0))
+        frame.writeBytes(payload)
+        return frame
+    }
+
+    /// The next whole server frame (unmasked), with its payload; nil until one has arrived.
+    private func nextFrame() -> (UInt8, ByteBuffer)? {
+        guard received.readableBytes >= 2, let first = received.getInteger(at: received.readerIndex, as: UInt8.self),
+            let second = received.getInteger(at: received.readerIndex + 1, as: UInt8.self)
+        else { return nil }
+        var length = Int(second & 0x7F)
+        var headerLength = 2
+        if length == 126 {
+            guard let extended = received.getInteger(at: received.readerIndex + 2, as: UInt16.self) else { return nil }
+            length = Int(extended)
+            headerLength = 4
+        } else if length == 127 {
+            guard let extended = received.getInteger(at: received.readerIndex + 2, as: UInt64.self) else { return nil }
+            length = Int(extended)
+            headerLength = 10
+        }
+        guard received.readableBytes >= headerLength + length else { return nil }
+        received.moveReaderIndex(forwardBy: headerLength)
+        let payload = received.readSlice(length: length)!
+        return (first & 0x0F, payload)
+    }
+}
+
+/// Monotonic nanoseconds, comparable across the connections of one process.
+enum DispatchClock {
+    static func nanoseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}
