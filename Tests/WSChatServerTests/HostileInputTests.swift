@@ -62,7 +62,7 @@ struct HostileInputTests {
 
     @Test func theServerSurvivesEveryCaseAndTheWitnessesNeverNotice() async throws {
         let server = try await ServerProcess.start([
-            "--memory", "--handshake-timeout", "2", "--ping-interval", "2",
+            "--memory", "--handshake-timeout", "5", "--ping-interval", "3",
         ])
         let witnesses = try await Witnesses.join(url: server.url, nicks: ("alice", "bob"))
         let memoryBefore = try server.process.residentBytes
@@ -73,7 +73,7 @@ struct HostileInputTests {
             }
             try await arena.closeAll(leaving: 2)
             #expect(report.problems.isEmpty, "\(hostile): \(report.problems)")
-            #expect(report.slowestEcho < .seconds(5), "\(hostile): an echo took \(report.slowestEcho)")
+            #expect(report.slowestEcho < .seconds(10), "\(hostile): an echo took \(report.slowestEcho)")
         }
         let health = try await RawConnection.request(port: server.port, Self.get("/healthz", port: server.port))
         #expect(health.status == 200)
@@ -123,8 +123,8 @@ struct HostileInputTests {
         },
         Case("a slowloris upgrade") { server in
             let elapsed = try await RawConnection.timeUntilServerCloses(
-                port: server.port, sending: "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: web", limit: .seconds(10))
-            #expect(elapsed < .seconds(6), "closed after \(elapsed) (handshake timeout 2 s)")
+                port: server.port, sending: "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: web", limit: .seconds(20))
+            #expect(elapsed < .seconds(9), "closed after \(elapsed) (handshake timeout 5 s)")
         },
         Case("a foreign Origin") { server in
             let request = RawConnection.upgradeRequest(
@@ -299,7 +299,7 @@ struct HostileInputTests {
             try await sloth.send(.join(.init(room: "sloths")))
             let watcher = try await server.user("watcher")
             _ = try await watcher.join("sloths")
-            // It answers no ping: gone within two ping periods (2 s each), however little it costs.
+            // It answers no ping: gone within two ping periods (3 s each), however little it costs.
             let left = try await watcher.next(timeout: .seconds(20)) { message -> ServerMessage.Presence? in
                 if case .presence(let p) = message, p.nick == "sloth", p.event == .quit { p } else { nil }
             }
