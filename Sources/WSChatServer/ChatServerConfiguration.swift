@@ -44,6 +44,9 @@ public struct ChatServerConfiguration: Sendable {
     public var maxRoomsPerConnection = 100
     /// Frames queued for one client before it counts as too slow (close 1008).
     public var sendQueueLimit = 1024
+    /// Bytes queued for one client before it counts as too slow (close 1008); replies to its
+    /// own requests count too.
+    public var sendQueueBytes = 1 << 20
 
     /// Time allowed to complete the upgrade and then to send `hello`.
     public var handshakeTimeout: Duration = .seconds(10)
@@ -67,6 +70,9 @@ public struct ChatServerConfiguration: Sendable {
     public var recentHistory = 50
     /// History sent at most on a `join` with `since`.
     public var historyPage = 1000
+    /// The most message bytes one `joined` carries; past it the page is cut (`more: true`),
+    /// so no frame outgrows a client's send queue, however large the history.
+    public var historyPageBytes = 256 * 1024
 
     public init() {}
 

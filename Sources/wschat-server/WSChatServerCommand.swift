@@ -76,6 +76,9 @@ struct WSChatServerCommand: AsyncParsableCommand {
     @Option(help: "Frames queued for one client before it is dropped as too slow (close 1008).")
     var sendQueue = 1024
 
+    @Option(help: "Bytes queued for one client (replies to it included) before it is dropped as too slow (close 1008).")
+    var sendQueueBytes = 1 << 20
+
     @Option(help: "Seconds a client has to finish the WebSocket upgrade, and then to send hello.")
     var handshakeTimeout = 10
 
@@ -120,7 +123,8 @@ struct WSChatServerCommand: AsyncParsableCommand {
             ("--max-connections-per-address", maxConnectionsPerAddress), ("--max-message-bytes", maxMessageBytes),
             ("--burst", burst), ("--ping-burst", pingBurst), ("--max-rooms", maxRooms),
             ("--max-frame-size", maxFrameSize), ("--max-decompressed-size", maxDecompressedSize),
-            ("--send-queue", sendQueue), ("--handshake-timeout", handshakeTimeout), ("--ping-interval", pingInterval),
+            ("--send-queue", sendQueue), ("--send-queue-bytes", sendQueueBytes),
+            ("--handshake-timeout", handshakeTimeout), ("--ping-interval", pingInterval),
         ] where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
         }
@@ -209,6 +213,7 @@ struct WSChatServerCommand: AsyncParsableCommand {
         configuration.maxFrameSize = maxFrameSize
         configuration.maxDecompressedSize = maxDecompressedSize
         configuration.sendQueueLimit = sendQueue
+        configuration.sendQueueBytes = sendQueueBytes
         configuration.handshakeTimeout = .seconds(handshakeTimeout)
         configuration.pingInterval = .seconds(pingInterval)
         configuration.allowedOrigins = allowOrigin

@@ -115,4 +115,35 @@ struct HistoryResumeTests {
         #expect(after.reset == true)
         try await second.stop()
     }
+
+    /// However large the history, no `joined` outgrows its byte budget: a resume pages
+    /// forward through every message, a first join shows the newest that fit.
+    @Test func historyPagesAreBoundedInBytes() async throws {
+        let server = try await TestServer.start { $0.historyPageBytes = 20_000 }
+        let alice = try await server.user("alice")
+        let epoch = try await alice.join("archive").epoch
+        let text = String(repeating: "x", count: 4000)
+        for n in 1...30 { try await alice.say("\(n) \(text)", in: "archive") }
+
+        let bob = try await server.user("bob")
+        var seen: [Int64] = []
+        var since: Int64 = 0
+        while true {
+            let page = try await bob.join("archive", since: since, epoch: epoch)
+            let bytes = page.history.reduce(0) { $0 + $1.text.utf8.count }
+            #expect(bytes <= 20_000, "a page of \(bytes) bytes")
+            #expect(!page.history.isEmpty)
+            seen += page.history.map(\.id)
+            since = page.history.last?.id ?? since
+            if !page.more { break }
+        }
+        #expect(seen == Array(1...30), "every message once, in order")
+
+        let carol = try await server.user("carol")
+        let first = try await carol.join("archive")
+        #expect(first.more)
+        #expect(first.history.map(\.id) == Array(Int64(31 - first.history.count)...30), "the newest that fit")
+        #expect(first.history.count < 30 && first.history.count >= 3)
+        try await server.stop()
+    }
 }

@@ -147,6 +147,31 @@ struct LimitsTests {
         try await server.stop()
     }
 
+    /// Replies count against the same byte bound as broadcasts: a client that asks for large
+    /// history pages without reading them is dropped, and the others never notice.
+    @Test func aClientThatAsksWithoutReadingIsDroppedByItsByteBound() async throws {
+        let server = try await TestServer.start { $0.sendQueueBytes = 256 * 1024 }
+        let alice = try await server.user("alice")
+        try await alice.join("archive")
+        let text = String(repeating: "y", count: 4000)
+        for n in 1...60 { try await alice.say("\(n) \(text)", in: "archive") }
+        let witnesses = try await Witnesses.join(url: server.url, nicks: ("wanda", "walt"))
+
+        let hoarder = try await server.connect(reading: false)
+        try await hoarder.send(.hello(.init(nick: "hoarder")))
+        let report = try await witnesses.chat {
+            // 300 pages of about 128 KiB: far more than the socket buffers and the bound hold.
+            for _ in 0..<300 {
+                do { try await hoarder.send(.join(.init(room: "archive", since: 0))) } catch { break }
+            }
+            _ = try await eventually("the hoarder dropped") {
+                try await server.get("/metrics").body.contains("wschat_slow_consumers_dropped_total 1") ? true : nil
+            }
+        }
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        try await server.stop()
+    }
+
     @Test func aVanishedClientIsDroppedByTheServersPing() async throws {
         let server = try await TestServer.start { $0.pingInterval = .seconds(2) }
         let alice = try await server.user("alice")

@@ -22,6 +22,21 @@ import WSChatProtocol
         return member
     }
 
+    @Test func aHistoryPageIsCutToItsByteBudget() {
+        let messages = (1...10).map { id in
+            ChatMessage(
+                room: "general", id: Int64(id), ts: 0, from: "ada", text: String(repeating: "z", count: 1000),
+                cid: "c\(id)")
+        }
+        let page = HistoryPage(messages: messages, more: false)
+        let oldest = page.bounded(toBytes: 3500, keepingNewest: false)
+        #expect(oldest.messages.map(\.id) == [1, 2, 3] && oldest.more)
+        let newest = page.bounded(toBytes: 3500, keepingNewest: true)
+        #expect(newest.messages.map(\.id) == [8, 9, 10] && newest.more)
+        #expect(page.bounded(toBytes: 1 << 20, keepingNewest: false) == page, "a page that fits is left alone")
+        #expect(page.bounded(toBytes: 10, keepingNewest: false).messages.count == 1, "one message at least")
+    }
+
     @Test func messagesWaitForEveryLowerID() {
         var room = Self.room()
         let ada = Self.live(&room, historyEnd: 0)

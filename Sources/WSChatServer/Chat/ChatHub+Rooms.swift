@@ -46,12 +46,16 @@ extension ChatHub {
         var paging = false
         // The id the member's history starts after (what it says it has, in this epoch).
         var resumedFrom: Int64 = 0
+        // A page never outgrows what the member's send queue may hold.
+        let budget = min(configuration.historyPageBytes, configuration.sendQueueBytes / 2)
         if let since = join.since, join.epoch == nil || join.epoch == room.epoch {
             page = try await store.messages(in: name, after: since, limit: configuration.historyPage)
+                .bounded(toBytes: budget, keepingNewest: false)
             paging = page.more
             resumedFrom = since
         } else {
             page = try await store.recentMessages(in: name, limit: configuration.recentHistory)
+                .bounded(toBytes: budget, keepingNewest: true)
             reset = join.since != nil ? true : nil
         }
 

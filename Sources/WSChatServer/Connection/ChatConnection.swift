@@ -152,6 +152,7 @@ struct ChatConnection {
                 switch frame {
                 case .text(let text):
                     try await outbound.write(.text(text))
+                    outbox.wrote(frame)
                 case .close(let code, let reason):
                     try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
                     try await Task.sleep(for: configuration.closeTimeout)
@@ -166,13 +167,11 @@ struct ChatConnection {
 
     private func makeOutbox(outbound: WebSocketOutboundWriter) -> Outbox {
         Outbox(
-            capacity: configuration.sendQueueLimit,
+            capacity: configuration.sendQueueLimit, byteLimit: configuration.sendQueueBytes,
             onSend: { [metrics] in metrics.messagesOut.increment() },
-            onOverflow: { [metrics, events, channel, id, limit = configuration.sendQueueLimit] in
+            onOverflow: { [metrics, events, channel, id] in
                 metrics.slowConsumersDropped.increment()
-                events.log(
-                    .warning, "dropping a client too slow to keep up",
-                    metadata: ["session": "\(id)", "queued": "\(limit)"])
+                events.log(.warning, "dropping a client too slow to keep up", metadata: ["session": "\(id)"])
                 Task { await Self.dropSlowClient(outbound: outbound, channel: channel) }
             })
     }

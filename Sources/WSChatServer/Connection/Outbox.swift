@@ -4,8 +4,9 @@ import WSChatProtocol
 /// One connection's bounded queue of frames to send, drained by that connection's writer.
 ///
 /// Senders never wait: a broadcast puts a frame in every member's outbox and moves on. When a
-/// client reads too slowly and its queue fills, `onOverflow` runs once and the connection is
-/// dropped, so one slow reader never holds back the others.
+/// client reads too slowly and its queue fills (in frames or in bytes: replies to its own
+/// requests count too, so a client that asks without reading only hurts itself), `onOverflow`
+/// runs once and the connection is dropped, so one slow reader never holds back the others.
 final class Outbox: Sendable {
     enum Frame: Sendable, Equatable {
         case text(String)
@@ -21,10 +22,18 @@ final class Outbox: Sendable {
     private struct State {
         var closing = false
         var overflowed = false
+        /// Bytes of text queued and not yet handed to the socket.
+        var queuedBytes = 0
     }
 
-    init(capacity: Int, onSend: @escaping @Sendable () -> Void, onOverflow: @escaping @Sendable () -> Void) {
+    private let byteLimit: Int
+
+    init(
+        capacity: Int, byteLimit: Int, onSend: @escaping @Sendable () -> Void,
+        onOverflow: @escaping @Sendable () -> Void
+    ) {
         (frames, continuation) = AsyncStream.makeStream(of: Frame.self, bufferingPolicy: .bufferingOldest(capacity))
+        self.byteLimit = byteLimit
         self.onSend = onSend
         self.onOverflow = onOverflow
     }
@@ -36,9 +45,25 @@ final class Outbox: Sendable {
 
     /// Queues an already encoded frame (a broadcast encodes once for all members).
     func send(text: String) {
-        guard !isClosing else { return }
-        enqueue(.text(text))
-        onSend()
+        let size = text.utf8.count
+        let fits = state.withLock { state in
+            guard !state.closing else { return false as Bool? }
+            state.queuedBytes += size
+            return state.queuedBytes <= byteLimit
+        }
+        switch fits {
+        case nil: return
+        case false?: overflow()
+        case true?:
+            enqueue(.text(text))
+            onSend()
+        }
+    }
+
+    /// The writer handed `frame` to the socket: its bytes no longer count as queued.
+    func wrote(_ frame: Frame) {
+        guard case .text(let text) = frame else { return }
+        state.withLock { $0.queuedBytes -= text.utf8.count }
     }
 
     /// Queues a close frame after everything already queued; later frames are dropped.
@@ -58,6 +83,12 @@ final class Outbox: Sendable {
 
     private func enqueue(_ frame: Frame) {
         guard case .dropped = continuation.yield(frame) else { return }
+        overflow()
+    }
+
+    /// Marks the outbox closing and, the first time, reports the overflow; the writer then
+    /// drops the connection, and with it everything queued.
+    private func overflow() {
         let first = state.withLock { state in
             defer { state.overflowed = true; state.closing = true }
             return !state.overflowed

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Measures the server core with wschat-bench, the way docs/PERFORMANCE.md reports it:
+# wschat-server (in memory, and on its default SQLite store) and uWebSockets (socketify, the
+# peer) in one run, each server pinned to core 1 and the load generator to core 0.
+#
+#   Tests/bench-server.sh                      # every scenario, every server
+#   SERVERS="wschat-memory uws" SCENARIOS="fanout rate" Tests/bench-server.sh
+#
+# Results go to stdout (a JSON line and a summary per run) and to .build/bench/results.jsonl.
+# Loopback only; every run is bounded in time (--duration) and count.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SERVERS=${SERVERS:-"wschat-memory wschat-sqlite uws"}
+SCENARIOS=${SCENARIOS:-"fanout rate idle connect"}
+DURATION=${DURATION:-10}
+out=.build/bench
+mkdir -p "$out"
+
+swift build -c release --product wschat-server
+swift build -c release --product wschat-bench
+if [[ " $SERVERS " == *" uws "* ]]; then
+    dpkg -s libuv1 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libuv1 >/dev/null; }
+    [ -x "$out/venv/bin/python" ] || python3 -m venv "$out/venv"
+    "$out/venv/bin/pip" install -q --disable-pip-version-check "socketify==0.0.31"
+fi
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+server_pid=""
+stop_server() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+trap stop_server EXIT
+
+# Starts server $1 on a free port pinned to core 1; sets server_pid, url and protocol.
+start_server() {
+    local kind=$1 port
+    port=$(free_port)
+    local log="$out/$kind.log"
+    case "$kind" in
+        wschat-memory|wschat-sqlite)
+            local store=(--memory)
+            [ "$kind" = wschat-sqlite ] && store=(--data-dir "$(mktemp -d)")
+            taskset -c 1 .build/release/wschat-server --host 127.0.0.1 --port "$port" "${store[@]}" --rate 0 \
+                --max-connections 30000 --max-connections-per-address 30000 --max-users 30000 \
+                --log-level warning > "$log" 2>&1 &
+            protocol=wschat ;;
+        uws)
+            taskset -c 1 "$out/venv/bin/python" Tests/bench/uws_pubsub.py "$port" > "$log" 2>&1 &
+            protocol=raw ;;
+        *) echo "unknown server $kind" >&2; exit 2 ;;
+    esac
+    server_pid=$!
+    url="ws://127.0.0.1:$port/ws"
+    for _ in $(seq 1 100); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $port)).close()" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "$kind did not start: $(cat "$log")" >&2
+    exit 1
+}
+
+bench() {
+    taskset -c 0 .build/release/wschat-bench "$@" --url "$url" --protocol "$protocol" --server-pid "$server_pid" \
+        --label "$server" | tee -a "$out/results.jsonl"
+}
+
+for server in $SERVERS; do
+    for scenario in $SCENARIOS; do
+        # A fresh server per scenario: one run's leftovers never weigh on the next.
+        start_server "$server"
+        echo "== $server: $scenario"
+        case "$scenario" in
+            fanout) bench fanout --clients 1000 --senders 10 --window 4 --duration "$DURATION" ;;
+            rate) bench fanout --clients 1000 --senders 10 --rate 200 --duration "$DURATION" ;;
+            idle) bench idle --connections 10000 ;;
+            connect) bench connect --parallel 32 --duration "$DURATION" ;;
+            *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+        esac
+        stop_server
+    done
+done
