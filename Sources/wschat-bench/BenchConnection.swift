@@ -219,15 +219,37 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Whether a frame is a message of `type`: `"type":"…"` cannot occur inside a JSON string
     /// (its quotes would be escaped), wherever the encoder put the field.
     static func has(type: String, _ bytes: ByteBufferView) -> Bool {
-        bytes.firstRange(of: Array(#""type":"\#(type)""#.utf8)) != nil
+        find(Array(#""type":"\#(type)""#.utf8), in: bytes) != nil
+    }
+
+    private static let stampMarker: [UInt8] = Array("b ".utf8)
+
+    /// The offset just past `needle` in `bytes`: memchr for its first byte, memcmp for the
+    /// rest (the generator reads every delivery, so this must cost next to nothing).
+    static func find(_ needle: [UInt8], in bytes: ByteBufferView) -> Int? {
+        bytes.withUnsafeBytes { haystack in
+            needle.withUnsafeBytes { pattern in
+                guard let base = haystack.baseAddress, let wanted = pattern.baseAddress, let first = needle.first,
+                    needle.count <= haystack.count
+                else { return nil }
+                var start = 0
+                while start + needle.count <= haystack.count,
+                    let hit = memchr(base + start, Int32(first), haystack.count - needle.count - start + 1)
+                {
+                    let offset = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(hit, wanted, needle.count) == 0 { return offset + needle.count }
+                    start = offset + 1
+                }
+                return nil
+            }
+        }
     }
 
     /// The sender and send time a benchmark message carries: `b SENDER NANOS`.
     static func stamp(in bytes: ByteBufferView) -> (sender: Int, sentAt: Int64)? {
-        let marker: [UInt8] = Array("b ".utf8)
-        guard let start = bytes.firstRange(of: marker)?.upperBound else { return nil }
+        guard let offset = find(stampMarker, in: bytes) else { return nil }
         var sender = 0
-        var index = start
+        var index = bytes.startIndex + offset
         while index < bytes.endIndex, let digit = digit(bytes[index]) {
             sender = sender * 10 + digit
             index += 1
