@@ -47,7 +47,7 @@ final class Outbox: Sendable {
     func send(text: String) {
         let size = text.utf8.count
         let fits = state.withLock { state in
-            guard !state.closing else { return false as Bool? }
+            guard !state.closing else { return nil as Bool? }
             state.queuedBytes += size
             return state.queuedBytes <= byteLimit
         }
