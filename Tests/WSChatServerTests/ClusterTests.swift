@@ -37,6 +37,9 @@ struct ClusterTests {
             url: b.url, subprotocol: "wschat.v1", compression: false, reading: true)
         #expect(try await other.error(after: .hello(.init(nick: "ADA", password: nil, client: nil))).code == .nickTaken)
         #expect(try await bob.error(after: .nick("ada")).code == .nickTaken)
+        // And so does refusing a nick that looks like one in use on the other node.
+        #expect(try await other.error(after: .hello(.init(nick: "аda", password: nil, client: nil))).code == .nickTaken)
+        #expect(try await bob.error(after: .nick("ａｄａ")).code == .nickTaken)
 
         // Both say at once; everyone sees the same sequence.
         let perUser = 60

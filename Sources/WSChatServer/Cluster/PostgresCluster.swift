@@ -183,17 +183,44 @@ final class PostgresCluster: ClusterLink, Service {
         }
     }
 
+    /// Claims `nick` and its confusable skeletons in one transaction: either all are free
+    /// (or already this nick's) and the claim holds, or nothing is written.
     private func claim(_ nick: Nick) async throws -> Bool {
-        for try await _ in try await client.query(
-            """
-            INSERT INTO nicks (key, name, node) VALUES (\(nick.key), \(nick.name), \(node))
-            ON CONFLICT (key) DO NOTHING RETURNING key
-            """, logger: logger)
-        {
-            return true
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                var inserted = false
+                for try await _ in try await connection.query(
+                    """
+                    INSERT INTO nicks (key, name, node) VALUES (\(nick.key), \(nick.name), \(self.node))
+                    ON CONFLICT (key) DO NOTHING RETURNING key
+                    """, logger: self.logger)
+                {
+                    inserted = true
+                }
+                guard inserted else { return false }
+                for skeleton in nick.skeletons {
+                    var mine = false
+                    for try await _ in try await connection.query(
+                        """
+                        INSERT INTO nick_skeletons (skeleton, nick_key) VALUES (\(skeleton), \(nick.key))
+                        ON CONFLICT (skeleton) DO UPDATE SET nick_key = EXCLUDED.nick_key
+                        WHERE nick_skeletons.nick_key = EXCLUDED.nick_key RETURNING skeleton
+                        """, logger: self.logger)
+                    {
+                        mine = true
+                    }
+                    // A nick that looks like this one is online on some node.
+                    guard mine else { throw LookalikeOnline() }
+                }
+                return true
+            }
+        } catch let error as PostgresTransactionError where error.closureError is LookalikeOnline {
+            return false
         }
-        return false
     }
+
+    /// Rolls a claim back: its nick looks like one in use.
+    private struct LookalikeOnline: Error {}
 
     private func apply(_ change: ClusterChange) async throws {
         try await client.withTransaction(logger: logger) { connection in

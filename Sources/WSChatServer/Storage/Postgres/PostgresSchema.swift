@@ -39,7 +39,15 @@ enum PostgresSchema {
                 room_key TEXT NOT NULL, nick_key TEXT NOT NULL, nick TEXT NOT NULL, node TEXT NOT NULL,
                 joined_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (room_key, nick_key))
             """,
-        ]
+        ],
+        [
+            // The confusable skeletons of the nicks online (Unicode TS #39), so that no node
+            // lets in a nick that looks like one in use on another; they go with their nick.
+            """
+            CREATE TABLE nick_skeletons (
+                skeleton TEXT PRIMARY KEY, nick_key TEXT NOT NULL REFERENCES nicks (key) ON DELETE CASCADE)
+            """
+        ],
     ]
 
     static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
