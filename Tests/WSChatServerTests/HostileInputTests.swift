@@ -54,9 +54,7 @@ struct HostileInputTests {
 
         /// The value of one of the server's metrics (without labels).
         func metric(_ name: String) async throws -> Double? {
-            let metrics = try await RawConnection.request(port: port, get("/metrics", port: port)).body
-            return metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-                .flatMap { Double($0.dropFirst(name.count + 1)) }
+            try await RawConnection.request(port: port, get("/metrics", port: port)).metric(name)
         }
     }
 

@@ -6,6 +6,11 @@ public struct RawHTTPResponse: Sendable {
     public let status: Int
     public let head: String
     public let body: String
+
+    /// The value of an unlabelled metric when the body is `/metrics` (Prometheus text format).
+    public func metric(_ name: String) -> Double? {
+        body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+    }
 }
 
 /// A plain TCP connection to the server, for what a WebSocket library will not do: send a

@@ -18,7 +18,6 @@ public struct RawWebSocket {
             return payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005
         }
 
-        public var text: String { String(decoding: payload, as: UTF8.self) }
     }
 
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -88,10 +87,6 @@ public struct RawWebSocket {
         try await outbound.write(frame)
     }
 
-    public func sendText(_ text: String) async throws {
-        try await send(opcode: 0x1, Array(text.utf8))
-    }
-
     // MARK: Receiving
 
     /// The next frame from the server, or nil when the connection ended first.
@@ -109,15 +104,6 @@ public struct RawWebSocket {
             if let code = frame.closeCode { return code }
         }
         return nil
-    }
-
-    /// The next text frame, skipping pings; fails when the server closes instead.
-    public mutating func nextText() async throws -> String {
-        while let frame = try await nextFrame() {
-            if frame.opcode == 0x1 { return frame.text }
-            if let code = frame.closeCode { throw TestFailure("expected a text frame, the server closed with \(code)") }
-        }
-        throw TestFailure("expected a text frame, the connection ended")
     }
 
     private mutating func readMore() async throws -> Bool {
