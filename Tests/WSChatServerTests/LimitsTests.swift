@@ -79,7 +79,7 @@ struct LimitsTests {
 
         // Every accepted socket counts, upgraded or not: one that never sends a byte holds a slot.
         let capped = try await TestServer.start { $0.maxConnections = 1 }
-        let silent = try await RawConnection.open(port: capped.port)
+        let silent = try await RawConnection.silent(port: capped.port)
         // The server sets connections up on several event loops, so an upgrade sent right
         // after may be counted first (and pass); once the silent socket is counted, it is refused.
         let over = try await eventually("the silent socket counted") {
@@ -88,7 +88,7 @@ struct LimitsTests {
             return response.status == 503 ? response : nil
         }
         #expect(over.head.lowercased().contains("retry-after: 10"))
-        try await silent.channel.close()
+        try await silent.close()
         let metrics = try await eventually("a free slot") {
             let response = try await capped.get("/metrics")
             return response.status == 200 ? response : nil

@@ -65,7 +65,14 @@ public enum RawConnection {
         return ContinuousClock.now - start
     }
 
-    /// A plain TCP connection that sends nothing until the test says so.
+    /// A TCP connection that never sends or reads anything, held until the test closes it. A
+    /// bare channel: an unused `NIOAsyncChannel` traps when it is released without being finished.
+    public static func silent(port: Int) async throws -> any Channel {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port).get()
+    }
+
+    /// A plain TCP connection, to be used inside `executeThenClose`.
     public static func open(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
