@@ -209,6 +209,10 @@ let package = Package(
                 "WSChatProtocol",
                 "WSChatTestSupport",
                 "wschat-server",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
     ]

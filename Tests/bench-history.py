@@ -46,7 +46,7 @@ class Server:
         self.data = tempfile.mkdtemp(prefix="wschat-bench-")
         pin = ["taskset", "-c", "1"] if shutil.which("taskset") and os.cpu_count() > 1 else []
         self.process = subprocess.Popen(
-            pin + [binary, "--host", "127.0.0.1", "--port", "0", "--rate", "0", "--send-queue", "1000000",
+            pin + [binary, "--host", "127.0.0.1", "--port", "0", "--rate", "0", "--send-queue-bytes", "1000000000",
                    "--log-level", "notice"] + storage,
             stderr=subprocess.PIPE, text=True, env={**os.environ, "XDG_DATA_HOME": self.data})
         deadline = time.monotonic() + 30

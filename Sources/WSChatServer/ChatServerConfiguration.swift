@@ -42,8 +42,6 @@ public struct ChatServerConfiguration: Sendable {
     public var maxDecompressedSize = 64 * 1024
     /// Rooms one connection may be in at once (`too_many_rooms` past it).
     public var maxRoomsPerConnection = 100
-    /// Frames queued for one client before it counts as too slow (close 1008).
-    public var sendQueueLimit = 1024
     /// Bytes queued for one client before it counts as too slow (close 1008); replies to its
     /// own requests count too.
     public var sendQueueBytes = 1 << 20

@@ -73,9 +73,6 @@ struct WSChatServerCommand: AsyncParsableCommand {
     @Option(help: "The largest message after permessage-deflate decompression, in bytes.")
     var maxDecompressedSize = 65536
 
-    @Option(help: "Frames queued for one client before it is dropped as too slow (close 1008).")
-    var sendQueue = 1024
-
     @Option(help: "Bytes queued for one client (replies to it included) before it is dropped as too slow (close 1008).")
     var sendQueueBytes = 1 << 20
 
@@ -123,7 +120,7 @@ struct WSChatServerCommand: AsyncParsableCommand {
             ("--max-connections-per-address", maxConnectionsPerAddress), ("--max-message-bytes", maxMessageBytes),
             ("--burst", burst), ("--ping-burst", pingBurst), ("--max-rooms", maxRooms),
             ("--max-frame-size", maxFrameSize), ("--max-decompressed-size", maxDecompressedSize),
-            ("--send-queue", sendQueue), ("--send-queue-bytes", sendQueueBytes),
+            ("--send-queue-bytes", sendQueueBytes),
             ("--handshake-timeout", handshakeTimeout), ("--ping-interval", pingInterval),
         ] where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
@@ -212,7 +209,6 @@ struct WSChatServerCommand: AsyncParsableCommand {
         configuration.maxRoomsPerConnection = maxRooms
         configuration.maxFrameSize = maxFrameSize
         configuration.maxDecompressedSize = maxDecompressedSize
-        configuration.sendQueueLimit = sendQueue
         configuration.sendQueueBytes = sendQueueBytes
         configuration.handshakeTimeout = .seconds(handshakeTimeout)
         configuration.pingInterval = .seconds(pingInterval)

@@ -8,7 +8,7 @@ import WSChatTestSupport
 struct ClusterTests {
     static func node(_ database: String, port: Int = 0, _ flags: [String] = []) async throws -> ServerProcess {
         try await ServerProcess.start(
-            ["--database", database, "--rate", "0", "--send-queue", "100000"] + flags, port: port)
+            ["--database", database, "--rate", "0", "--send-queue-bytes", "100000000"] + flags, port: port)
     }
 
     static func messages(_ count: Int, from client: TestClient) async throws -> [ChatMessage] {

@@ -40,7 +40,7 @@ struct DurableHistoryTests {
     /// message exactly once.
     @Test func killDashNineWhileClientsSendLosesNothingAcknowledged() async throws {
         let data = Self.dataDirectory()
-        let flags = ["--data-dir", data, "--rate", "0", "--send-queue", "100000"]
+        let flags = ["--data-dir", data, "--rate", "0", "--send-queue-bytes", "100000000"]
         let server = try await ServerProcess.start(flags)
         let nicks = ["ann", "ben", "cat"]
         var clients: [TestClient] = []

@@ -131,7 +131,10 @@ struct TerminalTests {
         let server = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", String(port)])
         let url = "ws://127.0.0.1:\(try await server.port())/ws"
         let alice = try Self.wschat(["--nick", "alice", "--backoff-cap", "2", url])
-        try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        // In #general before the server goes: a line typed before the first join is refused.
+        try await alice.waitUntil("connected, in #general") {
+            Self.statusBar($0).contains("connected") && Self.rows($0).last?.hasPrefix("#general›") == true
+        }
         server.signal(SIGTERM)
         _ = try await server.waitForExit(timeout: .seconds(5))
         try await alice.waitUntil("reconnecting in the status bar") { Self.statusBar($0).contains("reconnecting in") }

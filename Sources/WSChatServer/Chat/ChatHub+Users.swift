@@ -16,7 +16,7 @@ extension ChatHub {
         guard let session = sessions[id] else { return .closed }
         if let password = configuration.password, hello.password != password {
             fail(id, ProtocolError(.authFailed, "wrong or missing password", ref: "hello"))
-            session.outbox.close(.authenticationFailed, reason: "authentication failed")
+            session.delivery.close(.authenticationFailed, reason: "authentication failed")
             return .authFailed
         }
         let nick: Nick
@@ -36,7 +36,7 @@ extension ChatHub {
                 ProtocolError(
                     .serverFull, "the server has \(configuration.maxUsers) users, its limit; try again later",
                     ref: "hello"))
-            session.outbox.close(.tryAgainLater, reason: "server full")
+            session.delivery.close(.tryAgainLater, reason: "server full")
             return .closed
         }
         claim(nick, for: id)
@@ -64,7 +64,7 @@ extension ChatHub {
                 fail(id, ProtocolError(.nickTaken, "the nick \(nick.name) is taken; choose another", ref: "hello"))
                 return .refused
             case nil:
-                session.outbox.close(.internalError, reason: "the server could not reach its database")
+                session.delivery.close(.internalError, reason: "the server could not reach its database")
                 return .closed
             }
         }
@@ -139,9 +139,9 @@ extension ChatHub {
     }
 
     func quit(_ id: ConnectionID, reason: String?) {
-        guard let outbox = sessions[id]?.outbox else { return }
+        guard let delivery = sessions[id]?.delivery else { return }
         disconnectSession(id, reason: reason.flatMap(Self.relayable))
-        outbox.close(.normal, reason: "bye")
+        delivery.close(.normal, reason: "bye")
     }
 
     /// A quit reason is relayed to others, so it follows the topic's rules; one that breaks

@@ -4,11 +4,11 @@ import WSChatProtocol
 
 /// The chat itself: who is connected under which nick, which rooms exist and who is in them.
 ///
-/// Connections hand it every frame past the rate limit; it answers through their outboxes,
+/// Connections hand it every frame past the rate limit; it answers through their deliveries,
 /// which never block, so a broadcast costs the same whatever the members' network.
 actor ChatHub {
     struct Session {
-        let outbox: Outbox
+        let delivery: Delivery
         /// Set by a successful `hello`.
         var nick: Nick?
         /// Keys of the rooms this session is in.
@@ -24,6 +24,9 @@ actor ChatHub {
     let cluster: (any ClusterLink)?
     let metrics: ServerMetrics
     let logger: Logger
+    /// Compresses a frame once for every member that negotiated permessage-deflate; nil if
+    /// zlib could not start, and then every frame goes out plain.
+    let deflater = try? MessageDeflater()
     var sessions: [ConnectionID: Session] = [:]
     var nickOwners: [String: ConnectionID] = [:]
     /// Nicks in use by their confusable skeleton: `аlice` (Cyrillic а) is refused next to `alice`.
@@ -53,11 +56,11 @@ actor ChatHub {
 
     // MARK: Connections
 
-    func connect(_ id: ConnectionID, outbox: Outbox) {
-        sessions[id] = Session(outbox: outbox)
+    func connect(_ id: ConnectionID, delivery: Delivery) {
+        sessions[id] = Session(delivery: delivery)
         metrics.openConnections.record(sessions.count)
         // A connection whose upgrade finished while the server was stopping.
-        if shuttingDown { outbox.close(.goingAway, reason: "server shutting down") }
+        if shuttingDown { delivery.close(.goingAway, reason: "server shutting down") }
     }
 
     /// Forgets a connection; its rooms see it quit with `reason` unless it already quit.
@@ -83,7 +86,7 @@ actor ChatHub {
     func shutdown(timeout: Duration) async {
         shuttingDown = true
         for session in sessions.values {
-            session.outbox.close(.goingAway, reason: "server shutting down")
+            session.delivery.close(.goingAway, reason: "server shutting down")
         }
         guard !sessions.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
@@ -123,22 +126,31 @@ actor ChatHub {
             fail(id, error.ref == nil ? error.answering(message.type) : error)
         } catch {
             logger.error("history store failed", metadata: ["error": "\(error)", "type": "\(message.type)"])
-            sessions[id]?.outbox.close(.internalError, reason: "the server could not store or read history")
+            sessions[id]?.delivery.close(.internalError, reason: "the server could not store or read history")
         }
     }
 
     // MARK: Sending
 
     func send(_ message: ServerMessage, to id: ConnectionID) {
-        sessions[id]?.outbox.send(message)
+        guard let delivery = sessions[id]?.delivery else { return }
+        delivery.send(message, deflater: deflater)
+        metrics.messagesOut.increment()
     }
 
-    /// Encodes `message` once and queues it for every recipient.
+    /// Encodes `message` once (compressed once too, when some recipient takes compressed
+    /// frames) and queues the same bytes for every recipient.
     func broadcast(_ message: ServerMessage, to recipients: some Sequence<ConnectionID>) {
-        let text = message.encoded()
+        var deliveries: [Delivery] = []
+        var someDeflate = false
         for id in recipients {
-            sessions[id]?.outbox.send(text: text)
+            guard let delivery = sessions[id]?.delivery else { continue }
+            deliveries.append(delivery)
+            someDeflate = someDeflate || delivery.deflate
         }
+        guard !deliveries.isEmpty else { return }
+        Delivery.deliver(WireFrame(text: message.encoded(), deflater: someDeflate ? deflater : nil), to: deliveries)
+        metrics.messagesOut.increment(by: Int64(deliveries.count))
     }
 
     func fail(_ id: ConnectionID, _ error: ProtocolError) {

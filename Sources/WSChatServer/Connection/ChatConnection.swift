@@ -1,52 +1,51 @@
-import Logging
 import NIOCore
 import NIOWebSocket
 import WSChatProtocol
 import WSCore
 
 /// One client's WebSocket on `/ws`: reads frames, applies the rate limit and the `hello`
-/// deadline, hands messages to the hub, and drains the outbox to the socket.
+/// deadline, and hands messages to the hub, which answers through the connection's `Delivery`.
 struct ChatConnection {
     let id = ConnectionID()
     let hub: ChatHub
     let configuration: ChatServerConfiguration
     let metrics: ServerMetrics
     let channel: any Channel
+    /// Whether the connection negotiated permessage-deflate.
+    let deflate: Bool
     /// The client's IP address, for the password throttle and the log.
     let address: String
     let authThrottle: SharedAuthThrottle
     /// For what a client can make happen many times over (wrong passwords).
     let events: SummarisedLog
-    let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let outbox = makeOutbox(outbound: outbound)
-        await hub.connect(id, outbox: outbox)
-        let helloDeadline = Task { [configuration] in
-            try await Task.sleep(for: configuration.handshakeTimeout)
-            outbox.close(.policyViolation, reason: "no hello within \(configuration.handshakeTimeout)")
+        let delivery = try await channel.eventLoop.submit { [channel, configuration, deflate, metrics, events, id] in
+            try Delivery.install(
+                on: channel, deflate: deflate, byteLimit: configuration.sendQueueBytes,
+                closeTimeout: TimeAmount(configuration.closeTimeout),
+                onOverflow: {
+                    metrics.slowConsumersDropped.increment()
+                    events.log(.warning, "dropping a client too slow to keep up", metadata: ["session": "\(id)"])
+                })
+        }.get()
+        await hub.connect(id, delivery: delivery)
+        let helloDeadline = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
+            [configuration] in
+            delivery.close(.policyViolation, reason: "no hello within \(configuration.handshakeTimeout)")
         }
         defer { helloDeadline.cancel() }
-
-        let readError: (any Error)? = await withTaskGroup(of: Void.self) { group in
-            group.addTask { await drain(outbox, to: outbound) }
-            defer {
-                outbox.finish()
-                group.cancelAll()
-            }
-            do {
-                try await read(inbound, into: outbox, onWelcome: { helloDeadline.cancel() })
-                return nil
-            } catch {
-                return error
-            }
+        do {
+            try await read(inbound, into: delivery, onWelcome: { helloDeadline.cancel() })
+        } catch {
+            await hub.disconnect(id)
+            throw error
         }
         await hub.disconnect(id)
-        if let readError { throw readError }
     }
 
     private func read(
-        _ inbound: WebSocketInboundStream, into outbox: Outbox, onWelcome: () -> Void
+        _ inbound: WebSocketInboundStream, into delivery: Delivery, onWelcome: () -> Void
     ) async throws {
         var bucket = TokenBucket(rate: configuration.rate, burst: configuration.burst, now: .now)
         // Latency probes have a bucket of their own, so a client can measure lag while
@@ -56,37 +55,37 @@ struct ChatConnection {
         var welcomed = false
         for try await frame in inbound.messages(maxSize: configuration.maxFrameSize) {
             metrics.messagesIn.increment()
-            if outbox.isClosing { continue }
+            if delivery.isClosing { continue }
             guard case .text(let text) = frame else {
-                outbox.close(.unsupportedData, reason: "binary frames are not part of the wschat protocol")
+                delivery.close(.unsupportedData, reason: "binary frames are not part of the wschat protocol")
                 continue
             }
             let message: ClientMessage
             do {
                 message = try ClientMessage.decode(text)
             } catch {
-                if spendToken(&bucket, &refusedInARow, ref: nil, outbox) { reject(error, outbox) }
+                if spendToken(&bucket, &refusedInARow, ref: nil, delivery) { reject(error, delivery) }
                 continue
             }
             if case .ping = message {
-                guard spendToken(&pingBucket, &refusedInARow, ref: message.reference, outbox) else { continue }
-            } else if !spendToken(&bucket, &refusedInARow, ref: message.reference, outbox) {
+                guard spendToken(&pingBucket, &refusedInARow, ref: message.reference, delivery) else { continue }
+            } else if !spendToken(&bucket, &refusedInARow, ref: message.reference, delivery) {
                 continue
             }
             if welcomed {
                 await hub.handle(message, from: id)
             } else if case .hello(let hello) = message {
-                welcomed = await admit(hello, outbox)
+                welcomed = await admit(hello, delivery)
                 if welcomed { onWelcome() }
             } else {
-                reject(ProtocolError(.badRequest, "the first message must be hello", ref: message.type), outbox)
+                reject(ProtocolError(.badRequest, "the first message must be hello", ref: message.type), delivery)
             }
         }
     }
 
     /// Says `hello` to the hub; with a server password, through the per-address throttle
     /// that makes guessing slow, and with every wrong password logged.
-    private func admit(_ hello: ClientMessage.Hello, _ outbox: Outbox) async -> Bool {
+    private func admit(_ hello: ClientMessage.Hello, _ delivery: Delivery) async -> Bool {
         guard configuration.password != nil else { return await hub.hello(hello, from: id) == .welcomed }
         switch authThrottle.attempt(from: address) {
         case .lockedOut(let retryAfter):
@@ -94,8 +93,8 @@ struct ChatConnection {
             reject(
                 ProtocolError(
                     .authFailed, "too many wrong passwords from your address; try again in \(seconds) s", ref: "hello"),
-                outbox)
-            outbox.close(.authenticationFailed, reason: "authentication failed")
+                delivery)
+            delivery.close(.authenticationFailed, reason: "authentication failed")
             events.log(
                 .warning, "refused a hello from an address locked out for wrong passwords",
                 metadata: ["address": "\(address)"])
@@ -120,7 +119,7 @@ struct ChatConnection {
 
     /// Takes a token for a frame; when there is none, answers `rate_limited` and closes a
     /// connection that keeps flooding.
-    private func spendToken(_ bucket: inout TokenBucket, _ refusedInARow: inout Int, ref: String?, _ outbox: Outbox)
+    private func spendToken(_ bucket: inout TokenBucket, _ refusedInARow: inout Int, ref: String?, _ delivery: Delivery)
         -> Bool
     {
         if bucket.take(at: .now) {
@@ -132,60 +131,16 @@ struct ChatConnection {
             ProtocolError(
                 .rateLimited,
                 "slow down: at most \(configuration.burst) messages at once, then \(configuration.rate) per second",
-                ref: ref), outbox)
+                ref: ref), delivery)
         if refusedInARow > configuration.floodTolerance {
-            outbox.close(.policyViolation, reason: "flooding")
+            delivery.close(.policyViolation, reason: "flooding")
         }
         return false
     }
 
-    private func reject(_ error: ProtocolError, _ outbox: Outbox) {
+    private func reject(_ error: ProtocolError, _ delivery: Delivery) {
         metrics.countError(error.code)
-        outbox.send(.error(error))
-    }
-
-    /// Sends queued frames in order; after a close frame, waits for the peer's close, then
-    /// drops the socket if it has not answered in time.
-    private func drain(_ outbox: Outbox, to outbound: WebSocketOutboundWriter) async {
-        do {
-            for await frame in outbox.frames {
-                switch frame {
-                case .text(let text):
-                    try await outbound.write(.text(text))
-                    outbox.wrote(frame)
-                case .close(let code, let reason):
-                    try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
-                    try await Task.sleep(for: configuration.closeTimeout)
-                    try await channel.close()
-                    return
-                }
-            }
-        } catch {
-            logger.trace("writer stopped", metadata: ["error": "\(error)"])
-        }
-    }
-
-    private func makeOutbox(outbound: WebSocketOutboundWriter) -> Outbox {
-        Outbox(
-            capacity: configuration.sendQueueLimit, byteLimit: configuration.sendQueueBytes,
-            onSend: { [metrics] in metrics.messagesOut.increment() },
-            onOverflow: { [metrics, events, channel, id] in
-                metrics.slowConsumersDropped.increment()
-                events.log(.warning, "dropping a client too slow to keep up", metadata: ["session": "\(id)"])
-                Task { await Self.dropSlowClient(outbound: outbound, channel: channel) }
-            })
-    }
-
-    /// Tries to say 1008 "too slow" (the client is not reading, so the frame may never get
-    /// through), then closes the socket regardless.
-    private static func dropSlowClient(outbound: WebSocketOutboundWriter, channel: any Channel) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await outbound.close(.policyViolation, reason: "too slow") }
-            group.addTask { try? await Task.sleep(for: .seconds(1)) }
-            await group.next()
-            group.cancelAll()
-        }
-        try? await channel.close()
+        delivery.send(.error(error))
     }
 }
 

@@ -15,6 +15,8 @@ struct ChatEndpoint: Sendable {
     let metrics: ServerMetrics
     let authThrottle: SharedAuthThrottle
     let events: SummarisedLog
+    /// The permessage-deflate negotiation the server runs.
+    let deflate: any WebSocketExtensionBuilder
 
     func upgrade(_ request: HTTPRequest, channel: any Channel)
         -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
@@ -26,11 +28,11 @@ struct ChatEndpoint: Sendable {
             if Self.offeredProtocols(request).contains(Self.subprotocol) {
                 headers[.secWebSocketProtocol] = Self.subprotocol
             }
-            return .upgrade(headers) { [hub, configuration, metrics, authThrottle, events] inbound, outbound, context in
+            let deflate = sharesDeflatedFrames(request)
+            return .upgrade(headers) { [hub, configuration, metrics, authThrottle, events] inbound, outbound, _ in
                 let connection = ChatConnection(
-                    hub: hub, configuration: configuration, metrics: metrics, channel: channel,
-                    address: channel.remoteAddress?.ipAddress ?? "unknown", authThrottle: authThrottle, events: events,
-                    logger: context.logger)
+                    hub: hub, configuration: configuration, metrics: metrics, channel: channel, deflate: deflate,
+                    address: channel.remoteAddress?.ipAddress ?? "unknown", authThrottle: authThrottle, events: events)
                 try await connection.run(inbound: inbound, outbound: outbound)
             }
         case "/echo" where configuration.echoEndpoint:
@@ -45,6 +47,17 @@ struct ChatEndpoint: Sendable {
         default:
             return .dontUpgrade
         }
+    }
+
+    /// Whether the upgrade will negotiate permessage-deflate (`deflate` makes the same
+    /// decision for Hummingbird) with a window the shared compressed frames fit: those use
+    /// zlib's full 32 KiB window, so a client that limits the server's window gets plain frames.
+    func sharesDeflatedFrames(_ request: HTTPRequest) -> Bool {
+        let offers = WebSocketExtensionHTTPParameters.parseHeaders(request.headerFields)
+            .filter { $0.name == BoundedDeflateBuilder.name }
+        // Hummingbird accepts the first offer it can answer.
+        guard let offer = offers.first, deflate.serverResponseHeader(to: offers) != nil else { return false }
+        return offer.parameters["server_max_window_bits"].map { $0.integer == 15 } ?? true
     }
 
     static func offeredProtocols(_ request: HTTPRequest) -> [String] {

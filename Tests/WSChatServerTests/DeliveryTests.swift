@@ -1,0 +1,199 @@
+import CompressNIO
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import Synchronization
+import Testing
+import WSChatProtocol
+
+@testable import WSChatServer
+
+/// A connection's way out, on NIO's embedded channel: what reaches the socket, in what order,
+/// in how many flushes, and what happens at the byte bound.
+@Suite("A connection's delivery")
+struct DeliveryTests {
+    /// Counts flushes that reach the socket.
+    final class FlushCounter: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        var flushes = 0
+        func flush(context: ChannelHandlerContext) {
+            flushes += 1
+            context.flush()
+        }
+    }
+
+    final class Overflows: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    struct Connection {
+        let channel: EmbeddedChannel
+        let delivery: Delivery
+        let flushes: FlushCounter
+        let overflows: Overflows
+
+        init(deflate: Bool = false) throws {
+            flushes = FlushCounter()
+            channel = EmbeddedChannel()
+            try channel.pipeline.syncOperations.addHandlers([flushes, WebSocketFrameEncoder()])
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
+            let overflows = Overflows()
+            self.overflows = overflows
+            delivery = try Delivery.install(
+                on: channel, deflate: deflate, byteLimit: 1000, closeTimeout: .seconds(5),
+                onOverflow: { overflows.count.add(1, ordering: .relaxed) })
+        }
+
+        /// Everything written to the socket so far, as one byte string.
+        func written() throws -> [UInt8] {
+            var bytes: [UInt8] = []
+            while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+                bytes += buffer.readableBytesView
+            }
+            return bytes
+        }
+    }
+
+    /// Splits server frames (unmasked) into (first byte, payload).
+    static func frames(_ bytes: [UInt8]) -> [(head: UInt8, payload: [UInt8])] {
+        var frames: [(UInt8, [UInt8])] = []
+        var index = 0
+        while index < bytes.count {
+            let head = bytes[index]
+            var length = Int(bytes[index + 1])
+            index += 2
+            if length == 126 {
+                length = Int(bytes[index]) << 8 | Int(bytes[index + 1])
+                index += 2
+            } else if length == 127 {
+                length = bytes[index..<index + 8].reduce(0) { $0 << 8 | Int($1) }
+                index += 8
+            }
+            frames.append((head, Array(bytes[index..<index + length])))
+            index += length
+        }
+        return frames
+    }
+
+    static func text(_ frame: (head: UInt8, payload: [UInt8])) -> String {
+        String(decoding: frame.payload, as: UTF8.self)
+    }
+
+    @Test func framesQueuedInOneTurnLeaveInOneFlush() throws {
+        let connection = try Connection()
+        for n in 1...3 { connection.delivery.send(WireFrame(text: "frame \(n)", deflater: nil)) }
+        #expect(try connection.written().isEmpty, "nothing is written before the loop turns")
+        connection.channel.embeddedEventLoop.run()
+        let frames = Self.frames(try connection.written())
+        #expect(frames.map(Self.text) == ["frame 1", "frame 2", "frame 3"])
+        #expect(frames.allSatisfy { $0.head == 0x81 }, "final text frames")
+        #expect(connection.flushes.flushes == 1)
+    }
+
+    @Test func aBroadcastIsEncodedOnceAndSharedByItsRecipients() throws {
+        let connections = try (0..<3).map { _ in try Connection() }
+        let frame = WireFrame(text: #"{"type":"message"}"#, deflater: nil)
+        Delivery.deliver(frame, to: connections.map(\.delivery))
+        for connection in connections {
+            connection.channel.embeddedEventLoop.run()
+            let written = try #require(try connection.channel.readOutbound(as: ByteBuffer.self))
+            // The very buffer the hub encoded: the same storage, not a copy.
+            written.withUnsafeReadableBytes { writtenBytes in
+                frame.plain.withUnsafeReadableBytes { encoded in
+                    #expect(writtenBytes.baseAddress == encoded.baseAddress)
+                }
+            }
+        }
+    }
+
+    @Test func headersFollowThePayloadLength() {
+        for (length, headerBytes) in [(125, 2), (126, 4), (65535, 4), (65536, 10)] {
+            let frame = WireFrame(text: String(repeating: "x", count: length), deflater: nil)
+            #expect(frame.plain.readableBytes == length + headerBytes)
+            let parsed = Self.frames(Array(frame.plain.readableBytesView))
+            #expect(parsed.count == 1 && parsed[0].payload.count == length)
+        }
+    }
+
+    @Test func compressedConnectionsGetOneSharedDeflatedCopy() throws {
+        let plain = try Connection()
+        let compressed = try Connection(deflate: true)
+        let text = #"{"type":"message","text":""# + String(repeating: "hello, 你好 ", count: 40) + #""}"#
+        let frame = WireFrame(text: text, deflater: try MessageDeflater())
+        Delivery.deliver(frame, to: [plain.delivery, compressed.delivery])
+        plain.channel.embeddedEventLoop.run()
+        compressed.channel.embeddedEventLoop.run()
+
+        let plainFrame = try #require(Self.frames(try plain.written()).first)
+        #expect(plainFrame.head == 0x81)
+        #expect(Self.text(plainFrame) == text)
+
+        let deflated = try #require(Self.frames(try compressed.written()).first)
+        #expect(deflated.head == 0xC1, "FIN, RSV1 (compressed) and text")
+        #expect(deflated.payload.count < text.utf8.count / 2)
+        // RFC 7692 §7.2.2: append 00 00 ff ff and inflate with a fresh raw-deflate window.
+        var input = ByteBuffer(bytes: deflated.payload + [0, 0, 0xff, 0xff])
+        var output = ByteBuffer()
+        output.reserveCapacity(text.utf8.count * 2)
+        try ZlibDecompressor(algorithm: .deflate).inflate(from: &input, to: &output)
+        #expect(String(buffer: output) == text)
+    }
+
+    @Test func shortMessagesAreNotCompressed() throws {
+        let frame = WireFrame(text: #"{"type":"pong"}"#, deflater: try MessageDeflater())
+        #expect(frame.deflated == nil)
+    }
+
+    @Test func aCloseFollowsWhatWasQueuedAndEndsTheConnectionAfterTheTimeout() throws {
+        let connection = try Connection()
+        connection.delivery.send(WireFrame(text: "before", deflater: nil))
+        connection.delivery.close(.policyViolation, reason: "flooding")
+        connection.delivery.send(WireFrame(text: "after", deflater: nil))
+        connection.channel.embeddedEventLoop.run()
+        #expect(connection.delivery.isClosing)
+        // swift-websocket answering the client's close: ours was already said.
+        try connection.channel.writeOutbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
+
+        let frames = Self.frames(try connection.written())
+        #expect(frames.count == 2)
+        #expect(Self.text(frames[0]) == "before")
+        #expect(frames[1].head == 0x88)
+        #expect(frames[1].payload.prefix(2) == [0x03, 0xF0], "1008")
+        #expect(String(decoding: frames[1].payload.dropFirst(2), as: UTF8.self) == "flooding")
+
+        #expect(connection.channel.isActive)
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        #expect(!connection.channel.isActive, "closed when the client did not answer in time")
+        #expect(connection.overflows.count.load(ordering: .relaxed) == 0, "closing is not being slow")
+    }
+
+    @Test func swiftWebSocketsCloseMarksTheConnectionClosing() throws {
+        let connection = try Connection()
+        try connection.channel.writeOutbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
+        #expect(connection.delivery.isClosing)
+        connection.delivery.send(WireFrame(text: "late", deflater: nil))
+        connection.channel.embeddedEventLoop.run()
+        let frames = Self.frames(try connection.written())
+        #expect(frames.map(\.head) == [0x88], "only swift-websocket's close")
+    }
+
+    @Test func overTheByteBoundTheConnectionIsClosedAtOnceAndCalledSlowOnce() throws {
+        let connection = try Connection()
+        connection.delivery.send(WireFrame(text: "queued", deflater: nil))
+        connection.channel.embeddedEventLoop.run()
+        _ = try connection.written()
+
+        // The channel's buffer passed its high water mark (the byte bound).
+        connection.channel.isWritable = false
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(connection.overflows.count.load(ordering: .relaxed) == 1)
+        #expect(connection.delivery.isClosing)
+        #expect(!connection.channel.isActive, "closed at once, releasing what was queued")
+        connection.delivery.send(WireFrame(text: "dropped", deflater: nil))
+        connection.channel.embeddedEventLoop.run()
+        let frames = Self.frames(try connection.written())
+        #expect(frames.map(\.head) == [0x88], "a 1008 close, best effort")
+        #expect(frames.first?.payload.prefix(2) == [0x03, 0xF0])
+    }
+}
