@@ -131,9 +131,7 @@ public struct ChatServer: Sendable {
         // The server keeps no compression context between messages, so one compressed copy of a
         // broadcast serves every member (README "Compression" weighs what that costs).
         let deflate = BoundedDeflateBuilder.factory(
-            .perMessageDeflate(
-                serverNoContextTakeover: true, maxDecompressedFrameSize: configuration.maxDecompressedSize,
-                minFrameSizeToCompress: MessageDeflater.minimumBytes))
+            .perMessageDeflate(serverNoContextTakeover: true), maxDecompressedSize: configuration.maxDecompressedSize)
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: configuration.maxFrameSize,
             // Extensions see received frames last to first: the masking check comes first.

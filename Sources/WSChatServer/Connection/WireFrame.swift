@@ -73,20 +73,23 @@ struct WireFrame: Sendable {
 /// is compressed on its own, with a fresh window, so it can be sent to any connection whose
 /// negotiation says the server keeps no context (`server_no_context_takeover`).
 final class MessageDeflater {
-    /// Shorter messages go out uncompressed (allowed per message by RFC 7692 §6): the
-    /// saving is a few bytes and would cost a compression per reply.
-    static let minimumBytes = 128
+    /// The hub's default: shorter messages go out uncompressed (allowed per message by
+    /// RFC 7692 §6), as the saving is a few bytes and would cost a compression per reply.
+    static let hubMinimumBytes = 128
 
     private let compressor: ZlibCompressor
+    private let minimumBytes: Int
 
-    init() throws {
-        compressor = try ZlibCompressor(algorithm: .deflate, configuration: .init(windowSize: 15))
+    /// `windowSize` in bits: 15 (32 KiB) unless a client asked for less.
+    init(windowSize: Int32 = 15, minimumBytes: Int = hubMinimumBytes) throws {
+        compressor = try ZlibCompressor(algorithm: .deflate, configuration: .init(windowSize: windowSize))
+        self.minimumBytes = minimumBytes
     }
 
     /// The compressed message without the final empty block's `00 00 ff ff` (§7.2.1), or
     /// nil when it is too short to be worth it or zlib fails (then it goes out plain).
     func deflate(_ payload: inout ByteBuffer) -> ByteBuffer? {
-        guard payload.readableBytes >= Self.minimumBytes else { return nil }
+        guard payload.readableBytes >= minimumBytes else { return nil }
         let start = payload.readerIndex
         defer {
             payload.moveReaderIndex(to: start)
