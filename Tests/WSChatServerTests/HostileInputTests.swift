@@ -15,9 +15,15 @@ import WSChatTestSupport
 struct HostileInputTests {
     struct Case: Sendable, CustomStringConvertible {
         let description: String
+        /// The slowest echo the witnesses may see during the attack.
+        let echoBound: Duration
         let attack: @Sendable (Arena) async throws -> Void
-        init(_ description: String, _ attack: @escaping @Sendable (Arena) async throws -> Void) {
+        init(
+            _ description: String, echoWithin echoBound: Duration = .seconds(10),
+            _ attack: @escaping @Sendable (Arena) async throws -> Void
+        ) {
             self.description = description
+            self.echoBound = echoBound
             self.attack = attack
         }
     }
@@ -52,6 +58,29 @@ struct HostileInputTests {
             }
         }
 
+        /// Runs `attack` while sampling the server's resident memory every 50 ms; its peak may
+        /// be at most 256 MiB above where it started.
+        func withinMemoryBound(_ attack: () async throws -> Void) async throws {
+            let start = try server.process.residentBytes
+            let sampler = Task { [server] in
+                var peak = start
+                while !Task.isCancelled {
+                    if let resident = try? server.process.residentBytes { peak = max(peak, resident) }
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+                return peak
+            }
+            do {
+                try await attack()
+            } catch {
+                sampler.cancel()
+                throw error
+            }
+            sampler.cancel()
+            let growth = await sampler.value - start
+            #expect(growth < 256 << 20, "resident memory grew by \(growth >> 20) MiB during the attack")
+        }
+
         /// The value of one of the server's metrics (without labels).
         func metric(_ name: String) async throws -> Double? {
             try await RawConnection.request(port: port, get("/metrics", port: port)).metric(name)
@@ -71,7 +100,9 @@ struct HostileInputTests {
             }
             try await arena.closeAll(leaving: 2)
             #expect(report.problems.isEmpty, "\(hostile): \(report.problems)")
-            #expect(report.slowestEcho < .seconds(10), "\(hostile): an echo took \(report.slowestEcho)")
+            #expect(
+                report.slowestEcho < hostile.echoBound,
+                "\(hostile): an echo took \(report.slowestEcho) (at most \(hostile.echoBound))")
         }
         let health = try await RawConnection.request(port: server.port, Self.get("/healthz", port: server.port))
         #expect(health.status == 200)
@@ -85,7 +116,8 @@ struct HostileInputTests {
     }
 
     static let cases: [Case] =
-        httpCases + frameCases + jsonCases + nameAndTextCases + floodCases + [directMessageWithAnotherSendersCID]
+        httpCases + frameCases + jsonCases + nameAndTextCases + floodCases + withinTheLimitsCases
+        + [directMessageWithAnotherSendersCID]
 
     // MARK: HTTP and the upgrade
 
@@ -302,6 +334,71 @@ struct HostileInputTests {
                 if case .presence(let p) = message, p.nick == "sloth", p.event == .quit { p } else { nil }
             }
             #expect(left.reason == "connection lost")
+        },
+    ]
+
+    // MARK: Attacks that stay inside every limit (issue #11)
+
+    /// Each is one client's worth of connections (the per-address cap, with the witnesses')
+    /// doing only what the limits allow. The witnesses chat in another room and must not
+    /// notice: their echoes stay prompt (issue #11 asks for p99 50 ms; alone on the 2-core
+    /// machine the slowest echo was 25 ms with the pullers and 330 ms with the pingers, and a
+    /// CI machine running other suites meanwhile gets 2 s) and the server's memory stays
+    /// within 256 MiB of where it was. The suite's end checks that the memory came back.
+    static let withinTheLimitsCases: [Case] = [
+        Case("18 connections pulling a 4 MB history every 110 ms", echoWithin: .seconds(2)) { server in
+            var pullers: [TestClient] = []
+            for n in 0..<18 { pullers.append(try await server.user("puller\(n)")) }
+            // 1008 messages of 4 KB, each puller saying its share below the rate limit.
+            let text = String(repeating: "h", count: 4000)
+            try await withThrowingTaskGroup { group in
+                for (n, puller) in pullers.enumerated() {
+                    group.addTask {
+                        try await puller.join("big")
+                        for line in 0..<56 {
+                            try await puller.say("\(n).\(line) \(text)", in: "big")
+                            try await Task.sleep(for: .milliseconds(110))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await server.withinMemoryBound {
+                try await withThrowingTaskGroup { group in
+                    for puller in pullers {
+                        group.addTask {
+                            for _ in 0..<40 {
+                                let joined = try await puller.join("big", since: 0)
+                                #expect(!joined.history.isEmpty)
+                                try await Task.sleep(for: .milliseconds(110))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        },
+        Case("18 connections that never read, sending 1100 pings each", echoWithin: .seconds(2)) { server in
+            let t = String(repeating: "p", count: 400)
+            try await server.withinMemoryBound {
+                try await withThrowingTaskGroup { group in
+                    for n in 0..<18 {
+                        let sloth = try await server.connect(reading: false)
+                        try await sloth.send(.hello(.init(nick: "pinger\(n)")))
+                        group.addTask {
+                            for _ in 0..<1100 {
+                                do { try await sloth.send(.ping(.string(t))) } catch { break }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                // Over the ping rate, each is closed with 1008 (a client that never reads
+                // sees no close frame, so the server's count of connections says it).
+                _ = try await eventually(within: .seconds(30), "the pingers closed") {
+                    try await server.metric("wschat_open_connections") == 2 ? true : nil
+                }
+            }
         },
     ]
 
