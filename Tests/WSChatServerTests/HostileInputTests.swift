@@ -393,8 +393,9 @@ struct HostileInputTests {
                     }
                     try await group.waitForAll()
                 }
-                // Over the ping rate, each is closed with 1008 (a client that never reads
-                // sees no close frame, so the server's count of connections says it).
+                // Past the ping rate the server answers rate_limited, then closes each with
+                // 1008; a client that never reads sees no close frame, so the server's count
+                // of open connections is what shows they are gone.
                 _ = try await eventually(within: .seconds(30), "the pingers closed") {
                     try await server.metric("wschat_open_connections") == 2 ? true : nil
                 }
