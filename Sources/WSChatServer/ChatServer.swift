@@ -130,12 +130,12 @@ public struct ChatServer: Sendable {
         let events = SummarisedLog(logger: logger)
         // The server keeps no compression context between messages, so one compressed copy of a
         // broadcast serves every member (README "Compression" weighs what that costs).
-        let deflate = BoundedDeflateBuilder.factory(
+        let deflate = BoundedDeflateBuilder(
             .perMessageDeflate(serverNoContextTakeover: true), maxDecompressedSize: configuration.maxDecompressedSize)
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: configuration.maxFrameSize,
             // Extensions see received frames last to first: the masking check comes first.
-            extensions: [deflate, .nonNegotiatedExtension { MaskedFramesOnly() }],
+            extensions: [deflate.factory, .nonNegotiatedExtension { MaskedFramesOnly() }],
             autoPing: .enabled(timePeriod: configuration.pingInterval),
             closeTimeout: configuration.closeTimeout,
             validateUTF8: true)
@@ -152,7 +152,7 @@ public struct ChatServer: Sendable {
             })
         let chat = ChatEndpoint(
             hub: hub, configuration: configuration, metrics: metrics, authThrottle: SharedAuthThrottle(),
-            events: events, deflate: deflate.build())
+            events: events, deflate: deflate)
         return HTTPServerBuilder { responder in
             GatedUpgradeChannel(
                 upgradeChannel: HTTP1WebSocketUpgradeChannel(

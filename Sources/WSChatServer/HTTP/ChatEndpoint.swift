@@ -16,7 +16,7 @@ struct ChatEndpoint: Sendable {
     let authThrottle: SharedAuthThrottle
     let events: SummarisedLog
     /// The permessage-deflate negotiation the server runs.
-    let deflate: any WebSocketExtensionBuilder
+    let deflate: BoundedDeflateBuilder
 
     func upgrade(_ request: HTTPRequest, channel: any Channel)
         -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
@@ -55,9 +55,9 @@ struct ChatEndpoint: Sendable {
     func sharesDeflatedFrames(_ request: HTTPRequest) -> Bool {
         let offers = WebSocketExtensionHTTPParameters.parseHeaders(request.headerFields)
             .filter { $0.name == BoundedDeflateBuilder.name }
-        // Hummingbird accepts the first offer it can answer.
-        guard let offer = offers.first, deflate.serverResponseHeader(to: offers) != nil else { return false }
-        return offer.parameters["server_max_window_bits"].map { $0.integer == 15 } ?? true
+        // Hummingbird takes the first offer it can answer; this one answers any.
+        guard let answer = offers.first.flatMap(deflate.answer) else { return false }
+        return answer.parameters["server_max_window_bits"].map { $0.integer == 15 } ?? true
     }
 
     static func offeredProtocols(_ request: HTTPRequest) -> [String] {

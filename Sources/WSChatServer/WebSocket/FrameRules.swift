@@ -28,9 +28,9 @@ struct MaskedFramesOnly: WebSocketExtension {
     func shutdown() async {}
 }
 
-/// permessage-deflate for the server (RFC 7692), negotiated as swift-websocket's builder does
-/// (its response header, which carries `server_no_context_takeover`), with what a server
-/// that shares frames between connections needs:
+/// permessage-deflate for the server (RFC 7692), negotiated by swift-websocket's builder (its
+/// answer carries `server_no_context_takeover`), with what a server that shares frames
+/// between connections needs:
 /// - zlib state only when it is used: the inflater is made on the first compressed message a
 ///   client sends, the deflater on the first message it sends (only `/echo` sends
 ///   frames through here; the chat's are compressed once per broadcast by the hub), so an
@@ -42,11 +42,19 @@ struct BoundedDeflateBuilder: WebSocketExtensionBuilder {
     let deflate: any WebSocketExtensionBuilder
     let maxDecompressedSize: Int
 
-    /// The builder of `WebSocketExtensionFactory.perMessageDeflate(…)`, for its negotiation.
-    static func factory(_ deflate: WebSocketExtensionFactory, maxDecompressedSize: Int) -> WebSocketExtensionFactory {
-        WebSocketExtensionFactory {
-            BoundedDeflateBuilder(deflate: deflate.build(), maxDecompressedSize: maxDecompressedSize)
-        }
+    /// `deflate` is `WebSocketExtensionFactory.perMessageDeflate(…)`, used for its negotiation.
+    init(_ deflate: WebSocketExtensionFactory, maxDecompressedSize: Int) {
+        self.deflate = deflate.build()
+        self.maxDecompressedSize = maxDecompressedSize
+    }
+
+    var factory: WebSocketExtensionFactory { WebSocketExtensionFactory { self } }
+
+    /// The parameters the server answers `offer` with, which both sides then use; nil when it
+    /// declines the offer.
+    func answer(to offer: WebSocketExtensionHTTPParameters) -> WebSocketExtensionHTTPParameters? {
+        guard let header = deflate.serverReponseHeader(to: offer) else { return nil }
+        return WebSocketExtensionHTTPParameters.parseHeaders([.secWebSocketExtensions: header]).first
     }
 
     func clientRequestHeader() -> String { deflate.clientRequestHeader() }
@@ -56,10 +64,12 @@ struct BoundedDeflateBuilder: WebSocketExtensionBuilder {
     }
 
     func serverExtension(from request: WebSocketExtensionHTTPParameters) throws -> (any WebSocketExtension)? {
-        LazyDeflate(
-            receiveWindow: request.parameters["client_max_window_bits"]?.integer ?? 15,
-            receiveNoContextTakeover: request.parameters["client_no_context_takeover"] != nil,
-            sendWindow: request.parameters["server_max_window_bits"]?.integer ?? 15,
+        // Set up from the answer the client got, so that the two cannot disagree.
+        guard let answer = answer(to: request)?.parameters else { return nil }
+        return LazyDeflate(
+            receiveWindow: answer["client_max_window_bits"]?.integer ?? 15,
+            receiveNoContextTakeover: answer["client_no_context_takeover"] != nil,
+            sendWindow: answer["server_max_window_bits"]?.integer ?? 15,
             maxDecompressedSize: maxDecompressedSize)
     }
 
@@ -96,7 +106,7 @@ private final class LazyDeflate: WebSocketExtension {
     func processReceivedFrame(_ frame: WebSocketFrame, context: WebSocketExtensionContext) async throws
         -> WebSocketFrame
     {
-        guard [.text, .binary, .continuation].contains(frame.opcode) else { return frame }
+        guard frame.opcode == .text || frame.opcode == .binary || frame.opcode == .continuation else { return frame }
         return try state.withLock { state in
             let compressed = state.receivingCompressed ?? frame.rsv1
             state.receivingCompressed = frame.fin ? nil : compressed
