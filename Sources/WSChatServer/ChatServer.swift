@@ -204,11 +204,6 @@ private struct StoreClosing: Service {
     }
 }
 
-extension ChatHub {
-    /// Users past `hello`, and rooms with members.
-    func population() -> (users: Int, rooms: Int) { (nickOwners.count, rooms.count) }
-}
-
 /// A problem that stops the server from starting, said in words a user can act on.
 public struct ChatServerError: Error, CustomStringConvertible {
     public let description: String

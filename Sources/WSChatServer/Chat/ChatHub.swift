@@ -2,23 +2,16 @@ import Foundation
 import Logging
 import WSChatProtocol
 
-/// The chat itself: who is connected under which nick, which rooms exist and who is in them.
+/// Carries out what `ChatCore` decides: writes to the connections' deliveries, reads and
+/// writes the store, asks the cluster, and hands every result back to the core as an event.
 ///
-/// Connections hand it every frame past the rate limit; it answers through their deliveries,
-/// which never block, so a broadcast costs the same whatever the members' network.
+/// Each caller's chain of I/O runs in the caller's task, so a connection's requests are
+/// handled one after the other, in the order it sent them; the actor only keeps the core's
+/// state from being touched by two tasks at once. Deliveries never block, so a broadcast costs
+/// the same whatever the members' network.
 actor ChatHub {
-    struct Session {
-        let delivery: Delivery
-        /// Set by a successful `hello`.
-        var nick: Nick?
-        /// Keys of the rooms this session is in.
-        var rooms: Set<String> = []
-        /// Keys of every nick this connection has held: a resent `say` or `dm` is recognised
-        /// as its own after a nick change, and never matches another sender's `cid`.
-        var heldNicks: Set<String> = []
-    }
+    typealias HelloOutcome = ChatCore.HelloOutcome
 
-    let configuration: ChatServerConfiguration
     let store: any HistoryStore
     /// The other nodes sharing the database, when there are any.
     let cluster: (any ClusterLink)?
@@ -27,68 +20,62 @@ actor ChatHub {
     /// Compresses a frame once for every member that negotiated permessage-deflate; nil if
     /// zlib could not start, and then every frame goes out plain.
     let deflater = try? MessageDeflater()
-    var sessions: [ConnectionID: Session] = [:]
-    var nickOwners: [String: ConnectionID] = [:]
-    /// Nicks in use by their confusable skeleton: `аlice` (Cyrillic а) is refused next to `alice`.
-    var nickSkeletons: [String: ConnectionID] = [:]
-    var rooms: [String: Room] = [:]
-    /// Keys of the rooms with members here by their confusable skeleton.
-    var roomKeysBySkeleton: [String: String] = [:]
-    /// Rooms that emptied and whose unused record the store is deleting; a join waits for it.
-    var forgetting: [String: (generation: Int, task: Task<Void, Never>)] = [:]
-    var forgetGeneration = 0
-    /// Rooms whose history is being re-read to fill a gap, and rooms to re-read once more.
-    var catchingUp: Set<String> = []
-    var catchUpAgain: Set<String> = []
-    private var shuttingDown = false
+    private var core: ChatCore
+    private var deliveries: [ConnectionID: Delivery] = [:]
+    /// Forgets of emptied rooms still running, by room key; a room is opened only after them.
+    private var forgetting: [String: (generation: Int, task: Task<Void, Never>)] = [:]
+    private var forgetGeneration = 0
     private var drained: [CheckedContinuation<Void, Never>] = []
+    /// The gauges as last recorded.
+    private var recorded = (connections: 0, users: 0, rooms: 0)
 
     init(
         configuration: ChatServerConfiguration, store: any HistoryStore, cluster: (any ClusterLink)?,
         metrics: ServerMetrics, logger: Logger
     ) {
-        self.configuration = configuration
+        self.core = ChatCore(configuration: configuration, clustered: cluster != nil)
         self.store = store
         self.cluster = cluster
         self.metrics = metrics
         self.logger = logger
     }
 
-    // MARK: Connections
+    // MARK: Events in
 
-    func connect(_ id: ConnectionID, delivery: Delivery) {
-        sessions[id] = Session(delivery: delivery)
-        metrics.openConnections.record(sessions.count)
-        // A connection whose upgrade finished while the server was stopping.
-        if shuttingDown { delivery.close(.goingAway, reason: "server shutting down") }
+    func connect(_ id: ConnectionID, delivery: Delivery) async {
+        deliveries[id] = delivery
+        await run(.connected(id))
     }
 
     /// Forgets a connection; its rooms see it quit with `reason` unless it already quit.
-    func disconnect(_ id: ConnectionID, reason: String = "connection lost") {
-        guard let session = sessions.removeValue(forKey: id) else { return }
-        metrics.openConnections.record(sessions.count)
-        if let nick = session.nick {
-            release(nick)
-            for key in session.rooms {
-                leave(
-                    roomKey: key, member: id, nick: nick,
-                    presence: .init(room: "", nick: nick.name, event: .quit, reason: reason))
-            }
-            cluster?.post(.released(nick))
-        }
-        if sessions.isEmpty {
+    func disconnect(_ id: ConnectionID, reason: String = "connection lost") async {
+        await run(.disconnected(id, reason: reason))
+        deliveries[id] = nil
+        if deliveries.isEmpty {
             drained.forEach { $0.resume() }
             drained.removeAll()
         }
     }
 
+    /// Admits a connection under a nick, or says why not.
+    func hello(_ hello: ClientMessage.Hello, from id: ConnectionID) async -> HelloOutcome {
+        await run(.hello(hello, from: id)) ?? .closed
+    }
+
+    /// Handles one decoded frame from a connection that has said `hello`.
+    func handle(_ message: ClientMessage, from id: ConnectionID) async {
+        await run(.message(message, from: id, now: Self.now()))
+    }
+
+    /// Applies what happened on another node to this node's users.
+    func apply(_ event: ClusterEvent) async {
+        await run(.cluster(event))
+    }
+
     /// Closes every connection with 1001 and waits (at most `timeout`) until they are gone.
     func shutdown(timeout: Duration) async {
-        shuttingDown = true
-        for session in sessions.values {
-            session.delivery.close(.goingAway, reason: "server shutting down")
-        }
-        guard !sessions.isEmpty else { return }
+        await run(.shutdown)
+        guard !deliveries.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitUntilDrained() }
             group.addTask { try? await Task.sleep(for: timeout) }
@@ -98,79 +85,175 @@ actor ChatHub {
     }
 
     private func waitUntilDrained() async {
-        guard !sessions.isEmpty else { return }
+        guard !deliveries.isEmpty else { return }
         await withCheckedContinuation { drained.append($0) }
     }
 
-    // MARK: Frames
+    /// Users past `hello`, and rooms with members.
+    func population() -> (users: Int, rooms: Int) { (core.userCount, core.roomCount) }
 
-    /// Handles one decoded frame from a connection that has said `hello`.
-    func handle(_ message: ClientMessage, from id: ConnectionID) async {
-        do {
-            switch message {
-            case .hello:
-                throw ProtocolError(
-                    .badRequest, "hello was already accepted; use nick to change your nick", ref: "hello")
-            case .join(let join): try await self.join(join, from: id)
-            case .part(let room): try part(room, from: id)
-            case .say(let say): try await self.say(say, from: id)
-            case .dm(let dm): try await directMessage(dm, from: id)
-            case .nick(let nick): try await changeNick(to: nick, from: id)
-            case .topic(let room, let topic): try await setTopic(topic, in: room, from: id)
-            case .list: try await listRooms(for: id)
-            case .who(let room): try await who(room, for: id)
-            case .ping(let t): send(.pong(t), to: id)
-            case .quit(let reason): quit(id, reason: reason)
+    // MARK: Actions out
+
+    /// Feeds `event` to the core and carries out its actions, and those of every result they
+    /// bring; returns how a `hello` in the chain ended.
+    @discardableResult
+    private func run(_ event: ChatCore.Event) async -> HelloOutcome? {
+        var outcome: HelloOutcome?
+        var pending = core.handle(event)[...]
+        recordGauges()
+        while let action = pending.popFirst() {
+            guard let next = await perform(action, outcome: &outcome) else { continue }
+            pending = ArraySlice(core.handle(.completed(next)) + pending)
+            recordGauges()
+        }
+        return outcome
+    }
+
+    /// Does one action; returns the result to hand back to the core, for I/O.
+    private func perform(_ action: ChatCore.Action, outcome: inout HelloOutcome?) async -> ChatCore.Completion? {
+        switch action {
+        case .send(let message, let id):
+            send(message, to: id)
+        case .broadcast(let message, let recipients):
+            broadcast(message, to: recipients)
+        case .close(let id, let code, let reason):
+            deliveries[id]?.close(code, reason: reason)
+        case .helloSettled(_, let settled):
+            outcome = settled
+        case .log(let level, let message, let metadata):
+            logger.log(level: level, "\(message)", metadata: metadata)
+        case .post(let change):
+            cluster?.post(change)
+        case .forgetRoom(let name):
+            forget(name)
+        case .openRoom(let request):
+            while let running = forgetting[request.name.key] { await running.task.value }
+            return await completion(of: request.member, "join") {
+                .roomOpened(request, try await $0.store.openRoom(request.name))
             }
-        } catch let error as ProtocolError {
-            fail(id, error.ref == nil ? error.answering(message.type) : error)
+        case .readJoinHistory(let request, let remoteMembers):
+            return await completion(of: request.member, "join") { hub in
+                let page =
+                    if let since = request.resumeFrom {
+                        try await hub.store.messages(
+                            in: request.name, after: since, limit: hub.core.configuration.historyPage)
+                    } else {
+                        try await hub.store.recentMessages(
+                            in: request.name, limit: hub.core.configuration.recentHistory)
+                    }
+                let members = remoteMembers ? try await hub.cluster?.remoteMembers(of: request.name) ?? [] : []
+                return .joinHistoryRead(request, page, remoteMembers: members)
+            }
+        case .append(let request):
+            return await completion(of: request.sender, "say") { hub in
+                let stored = try await hub.store.append(request.message)
+                if case .new = stored { hub.metrics.chatMessages.increment() }
+                return .appended(request, stored)
+            }
+        case .findRemoteRecipient(let request):
+            return await completion(of: request.sender, "dm") { hub in
+                .remoteRecipientFound(request, try await hub.cluster?.remoteNick(Nick(validating: request.to).key))
+            }
+        case .appendDirect(let request, let recipient):
+            return await completion(of: request.sender, "dm") { hub in
+                let stored = try await hub.store.appendDirect(
+                    NewDirectMessage(
+                        from: request.from, to: recipient, text: request.text, cid: request.cid, ts: request.ts))
+                if case .new = stored { hub.metrics.chatMessages.increment() }
+                return .directAppended(request, stored)
+            }
+        case .storeTopic(let request):
+            return await completion(of: request.setter, "topic") { hub in
+                try await hub.store.setTopic(request.topic, in: request.name)
+                return .topicStored(request)
+            }
+        case .claimNick(let claim):
+            guard let cluster else { return .nickClaimed(claim, true) }
+            do {
+                return .nickClaimed(claim, try await cluster.claimNick(claim.nick))
+            } catch {
+                if case .hello = claim.purpose { return .failed(.helloClaim(claim), error: "\(error)") }
+                return .failed(.request(claim.claimant, type: "nick"), error: "\(error)")
+            }
+        case .readRemoteRooms(let id):
+            return await completion(of: id, "list") { .remoteRoomsRead(id, try await $0.cluster?.remoteRooms() ?? []) }
+        case .readRemoteMembers(let id, let name):
+            return await completion(of: id, "who") {
+                .remoteMembersRead(id, name, try await $0.cluster?.remoteMembers(of: name) ?? [])
+            }
+        case .catchUp(let roomKey, let name, let after):
+            do {
+                let page = try await store.messages(in: name, after: after, limit: core.configuration.historyPage)
+                return .caughtUpPage(roomKey: roomKey, page)
+            } catch {
+                return .failed(.catchUp(roomKey: roomKey), error: "\(error)")
+            }
+        }
+        return nil
+    }
+
+    /// Runs one piece of I/O for a connection's request; a failure becomes the core's event.
+    private func completion(
+        of id: ConnectionID, _ type: String, _ io: (isolated ChatHub) async throws -> ChatCore.Completion
+    ) async -> ChatCore.Completion {
+        do {
+            return try await io(self)
         } catch {
-            logger.error("history store failed", metadata: ["error": "\(error)", "type": "\(message.type)"])
-            sessions[id]?.delivery.close(.internalError, reason: "the server could not store or read history")
+            return .failed(.request(id, type: type), error: "\(error)")
         }
     }
 
-    // MARK: Sending
-
-    func send(_ message: ServerMessage, to id: ConnectionID) {
-        guard let delivery = sessions[id]?.delivery else { return }
+    private func send(_ message: ServerMessage, to id: ConnectionID) {
+        guard let delivery = deliveries[id] else { return }
+        if case .error(let error) = message { metrics.countError(error.code) }
         delivery.send(message, deflater: deflater)
         metrics.messagesOut.increment()
     }
 
     /// Encodes `message` once (compressed once too, when some recipient takes compressed
     /// frames) and queues the same bytes for every recipient.
-    func broadcast(_ message: ServerMessage, to recipients: some Sequence<ConnectionID>) {
-        var deliveries: [Delivery] = []
+    private func broadcast(_ message: ServerMessage, to recipients: [ConnectionID]) {
+        var targets: [Delivery] = []
+        targets.reserveCapacity(recipients.count)
         var someDeflate = false
         for id in recipients {
-            guard let delivery = sessions[id]?.delivery else { continue }
-            deliveries.append(delivery)
+            guard let delivery = deliveries[id] else { continue }
+            targets.append(delivery)
             someDeflate = someDeflate || delivery.deflate
         }
-        guard !deliveries.isEmpty else { return }
-        Delivery.deliver(WireFrame(text: message.encoded(), deflater: someDeflate ? deflater : nil), to: deliveries)
-        metrics.messagesOut.increment(by: Int64(deliveries.count))
+        guard !targets.isEmpty else { return }
+        Delivery.deliver(WireFrame(text: message.encoded(), deflater: someDeflate ? deflater : nil), to: targets)
+        metrics.messagesOut.increment(by: Int64(targets.count))
     }
 
-    func fail(_ id: ConnectionID, _ error: ProtocolError) {
-        metrics.countError(error.code)
-        send(.error(error), to: id)
+    /// Deletes an emptied room's record if unused, after any earlier forget of it.
+    private func forget(_ name: RoomName) {
+        let previous = forgetting[name.key]?.task
+        forgetGeneration += 1
+        let generation = forgetGeneration
+        let task = Task { [store, logger] in
+            await previous?.value
+            do {
+                try await store.forgetRoomIfUnused(name)
+            } catch {
+                logger.warning(
+                    "could not delete an unused room", metadata: ["room": "\(name.key)", "error": "\(error)"])
+            }
+            self.forgot(name.key, generation: generation)
+        }
+        forgetting[name.key] = (generation, task)
     }
 
-    /// The session's nick; only sessions past `hello` reach the handlers that ask.
-    func nick(of id: ConnectionID) -> Nick? { sessions[id]?.nick }
-
-    /// Whether a stored message with `from` was sent by this connection (under any nick it held).
-    func sentBy(_ id: ConnectionID, from: String) -> Bool {
-        guard let from = try? Nick(validating: from) else { return false }
-        return sessions[id]?.heldNicks.contains(from.key) == true
+    private func forgot(_ key: String, generation: Int) {
+        if forgetting[key]?.generation == generation { forgetting[key] = nil }
     }
 
-    /// The error for a `cid` that another sender's message already carries: nothing of that
-    /// message is shown, and the client learns to pick a fresh one.
-    static func foreignCID(_ cid: String) -> ProtocolError {
-        ProtocolError(.badRequest, "this cid belongs to another sender's message; use a new one (a UUID)", ref: cid)
+    private func recordGauges() {
+        let now = (connections: core.connectionCount, users: core.userCount, rooms: core.roomCount)
+        if now.connections != recorded.connections { metrics.openConnections.record(now.connections) }
+        if now.users != recorded.users { metrics.users.record(now.users) }
+        if now.rooms != recorded.rooms { metrics.rooms.record(now.rooms) }
+        recorded = now
     }
 
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }

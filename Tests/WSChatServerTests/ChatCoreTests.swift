@@ -1,0 +1,283 @@
+import Foundation
+import Testing
+import WSChatProtocol
+import WSChatTestSupport
+
+@testable import WSChatServer
+
+/// The hub's decisions, driven without a socket: events in, actions out. I/O actions wait in
+/// `desk.io` until the test completes them, against a real in-memory store (`settle`) or by
+/// hand, in whatever order the interleaving under test needs.
+@Suite struct ChatCoreTests {
+    /// The core and what it asked for so far.
+    struct Desk {
+        var core: ChatCore
+        let store: any HistoryStore = MemoryHistoryStore()
+        /// I/O actions not completed yet, oldest first.
+        var io: [ChatCore.Action] = []
+        /// What each connection was sent, in order.
+        var received: [ConnectionID: [ServerMessage]] = [:]
+        var closes: [ConnectionID: CloseCode] = [:]
+        var posts: [ClusterChange] = []
+        var hellos: [ConnectionID: ChatCore.HelloOutcome] = [:]
+        var forgets: [String] = []
+
+        init(clustered: Bool = false, _ configure: (inout ChatServerConfiguration) -> Void = { _ in }) {
+            var configuration = ChatServerConfiguration()
+            configure(&configuration)
+            core = ChatCore(configuration: configuration, clustered: clustered)
+        }
+
+        mutating func feed(_ event: ChatCore.Event) {
+            for action in core.handle(event) {
+                switch action {
+                case .send(let message, let id): received[id, default: []].append(message)
+                case .broadcast(let message, let ids): for id in ids { received[id, default: []].append(message) }
+                case .close(let id, let code, _): closes[id] = code
+                case .helloSettled(let id, let outcome): hellos[id] = outcome
+                case .post(let change): posts.append(change)
+                case .forgetRoom(let name): forgets.append(name.key)
+                case .log: break
+                default: io.append(action)
+                }
+            }
+        }
+
+        /// Carries out every waiting I/O action against the memory store until none is left.
+        mutating func settle() async throws {
+            while !io.isEmpty {
+                let completion = try await complete(io.removeFirst())
+                feed(.completed(completion))
+            }
+        }
+
+        /// The store's answer to one I/O action (the cluster's: nobody on other nodes).
+        func complete(_ action: ChatCore.Action) async throws -> ChatCore.Completion {
+            let configuration = core.configuration
+            switch action {
+            case .openRoom(let request): return .roomOpened(request, try await store.openRoom(request.name))
+            case .readJoinHistory(let request, _):
+                let page =
+                    if let since = request.resumeFrom {
+                        try await store.messages(in: request.name, after: since, limit: configuration.historyPage)
+                    } else {
+                        try await store.recentMessages(in: request.name, limit: configuration.recentHistory)
+                    }
+                return .joinHistoryRead(request, page, remoteMembers: [])
+            case .append(let request): return .appended(request, try await store.append(request.message))
+            case .appendDirect(let request, let to):
+                return .directAppended(
+                    request,
+                    try await store.appendDirect(
+                        NewDirectMessage(from: request.from, to: to, text: request.text, cid: request.cid, ts: 0)))
+            case .storeTopic(let request):
+                try await store.setTopic(request.topic, in: request.name)
+                return .topicStored(request)
+            case .claimNick(let claim): return .nickClaimed(claim, true)
+            case .findRemoteRecipient(let request): return .remoteRecipientFound(request, nil)
+            case .readRemoteRooms(let id): return .remoteRoomsRead(id, [])
+            case .readRemoteMembers(let id, let name): return .remoteMembersRead(id, name, [])
+            case .catchUp(let key, let name, let after):
+                return .caughtUpPage(roomKey: key, try await store.messages(in: name, after: after, limit: 100))
+            default: throw TestFailure("not I/O: \(action)")
+            }
+        }
+
+        /// A connection past `hello`.
+        mutating func user(_ nick: String) async throws -> ConnectionID {
+            let id = ConnectionID()
+            feed(.connected(id))
+            feed(.hello(.init(nick: nick), from: id))
+            try await settle()
+            let welcome = take(id)
+            guard welcome.map(\.type) == ["welcome"] else { throw TestFailure("\(nick) got \(welcome)") }
+            return id
+        }
+
+        mutating func send(_ message: ClientMessage, from id: ConnectionID) async throws {
+            feed(.message(message, from: id, now: 1000))
+            try await settle()
+        }
+
+        /// Takes what `id` was sent since the last look.
+        mutating func take(_ id: ConnectionID) -> [ServerMessage] {
+            received.removeValue(forKey: id) ?? []
+        }
+    }
+
+    static func texts(_ messages: [ServerMessage]) -> [String] {
+        messages.compactMap { if case .message(let m) = $0 { m.text } else { nil } }
+    }
+
+    @Test func aWholeConversation() async throws {
+        var desk = Desk()
+        let alice = try await desk.user("alice")
+        let bob = try await desk.user("bob")
+        #expect(desk.hellos[alice] == .welcomed && desk.hellos[bob] == .welcomed)
+
+        try await desk.send(.join(.init(room: "general")), from: alice)
+        #expect(desk.take(alice).map(\.type) == ["joined"])
+        try await desk.send(.join(.init(room: "general")), from: bob)
+        #expect(desk.take(alice) == [.presence(.init(room: "general", nick: "bob", event: .join))])
+        guard case .joined(let joined) = desk.take(bob).first else { throw TestFailure("bob did not join") }
+        #expect(joined.members == ["alice", "bob"])
+
+        try await desk.send(.say(.init(room: "general", text: "你好 👋", cid: "c1")), from: alice)
+        #expect(Self.texts(desk.take(alice)) == ["你好 👋"])
+        #expect(Self.texts(desk.take(bob)) == ["你好 👋"])
+
+        try await desk.send(.dm(.init(to: "bob", text: "psst", cid: "d1")), from: alice)
+        #expect(desk.take(bob).map(\.type) == ["dm"])
+        #expect(desk.take(alice).map(\.type) == ["dm"])
+
+        try await desk.send(.nick("bobby"), from: bob)
+        #expect(desk.take(alice) == [.nick(old: "bob", new: "bobby")])
+        #expect(desk.take(bob) == [.nick(old: "bob", new: "bobby")])
+
+        try await desk.send(.topic(room: "general", topic: "tea"), from: bob)
+        #expect(desk.take(alice) == [.topic(.init(room: "general", topic: "tea", by: "bobby"))])
+        _ = desk.take(bob)
+
+        try await desk.send(.quit(reason: "off to bed"), from: bob)
+        #expect(desk.closes[bob] == .normal)
+        #expect(
+            desk.take(alice) == [.presence(.init(room: "general", nick: "bobby", event: .quit, reason: "off to bed"))])
+        desk.feed(.disconnected(bob, reason: "connection lost"))
+        #expect(desk.take(alice).isEmpty, "a quit is told once")
+        #expect(desk.core.userCount == 1 && desk.core.connectionCount == 1)
+    }
+
+    @Test func liveMessagesWaitForTheJoinersHistoryAndComeOnce() async throws {
+        var desk = Desk()
+        let alice = try await desk.user("alice")
+        let bob = try await desk.user("bob")
+        try await desk.send(.join(.init(room: "general")), from: alice)
+        try await desk.send(.say(.init(room: "general", text: "one", cid: "c1")), from: alice)
+
+        desk.feed(.message(.join(.init(room: "general", since: 0)), from: bob, now: 0))
+        // Bob's history is read while alice speaks again; her message is held for bob.
+        let history = desk.io.removeFirst()
+        try await desk.send(.say(.init(room: "general", text: "two", cid: "c2")), from: alice)
+        #expect(desk.take(bob).isEmpty)
+        desk.feed(.completed(try await desk.complete(history)))
+        let toBob = desk.take(bob)
+        guard case .joined(let joined) = toBob.first else { throw TestFailure("no joined: \(toBob)") }
+        let everything = joined.history.map(\.text) + Self.texts(Array(toBob.dropFirst()))
+        #expect(everything == ["one", "two"], "each message once, in order")
+    }
+
+    @Test func aJoinerThatLeavesWhileItsHistoryIsReadGetsNothing() async throws {
+        var desk = Desk()
+        let alice = try await desk.user("alice")
+        let bob = try await desk.user("bob")
+        try await desk.send(.join(.init(room: "general")), from: alice)
+        desk.feed(.message(.join(.init(room: "general")), from: bob, now: 0))
+        let history = desk.io.removeFirst()
+        desk.feed(.disconnected(bob, reason: "connection lost"))
+        _ = desk.take(alice)
+        desk.feed(.completed(try await desk.complete(history)))
+        #expect(desk.take(bob).isEmpty)
+        #expect(desk.take(alice).isEmpty)
+    }
+
+    @Test func aRecordReadWhileTheRoomWasForgottenIsReadAgain() async throws {
+        var desk = Desk()
+        let alice = try await desk.user("alice")
+        let bob = try await desk.user("bob")
+        // Both ask for the record of a room nobody is in.
+        desk.feed(.message(.join(.init(room: "tmp")), from: alice, now: 0))
+        desk.feed(.message(.join(.init(room: "tmp")), from: bob, now: 0))
+        let bobsOpen = desk.io.removeLast()
+        try await desk.settle()
+        // Alice leaves the room empty and unused: its record is being deleted.
+        try await desk.send(.part(room: "tmp"), from: alice)
+        #expect(desk.forgets == ["tmp"])
+        desk.feed(.completed(try await desk.complete(bobsOpen)))
+        guard case .openRoom = desk.io.first else { throw TestFailure("the record was not read again: \(desk.io)") }
+        try await desk.settle()
+        #expect(desk.take(bob).contains { $0.type == "joined" })
+    }
+
+    @Test func aCIDOfAnotherSendersMessageShowsNothingOfIt() async throws {
+        var desk = Desk()
+        let alice = try await desk.user("alice")
+        let mallory = try await desk.user("mallory")
+        try await desk.send(.join(.init(room: "general")), from: alice)
+        try await desk.send(.join(.init(room: "general")), from: mallory)
+        try await desk.send(.say(.init(room: "general", text: "secret", cid: "c1")), from: alice)
+        _ = desk.take(mallory)
+        try await desk.send(.say(.init(room: "general", text: "x", cid: "c1")), from: mallory)
+        let answer = desk.take(mallory)
+        #expect(answer.map(\.type) == ["error"])
+        #expect(Self.texts(answer).isEmpty)
+        // Her own resend after a nick change is recognised.
+        try await desk.send(.nick("alicia"), from: alice)
+        _ = desk.take(alice)
+        try await desk.send(.say(.init(room: "general", text: "secret", cid: "c1")), from: alice)
+        #expect(Self.texts(desk.take(alice)) == ["secret"])
+    }
+
+    @Test func aNickRefusedByTheClusterIsFreedAgain() async throws {
+        var desk = Desk(clustered: true)
+        let dave = ConnectionID()
+        desk.feed(.connected(dave))
+        desk.feed(.hello(.init(nick: "victim"), from: dave))
+        guard case .claimNick(let claim) = desk.io.removeFirst() else { throw TestFailure("no claim") }
+        desk.feed(.completed(.nickClaimed(claim, false)))
+        #expect(desk.hellos[dave] == .refused)
+        #expect(desk.take(dave).map(\.type) == ["error"])
+        #expect(desk.core.userCount == 0)
+
+        // Granted after the connection went: the cluster is told to let it go.
+        let eve = ConnectionID()
+        desk.feed(.connected(eve))
+        desk.feed(.hello(.init(nick: "eve"), from: eve))
+        guard case .claimNick(let eves) = desk.io.removeFirst() else { throw TestFailure("no claim") }
+        desk.feed(.disconnected(eve, reason: "connection lost"))
+        desk.feed(.completed(.nickClaimed(eves, true)))
+        #expect(desk.hellos[eve] == .closed)
+        guard case .released(let released)? = desk.posts.last else { throw TestFailure("\(desk.posts)") }
+        #expect(released.name == "eve")
+    }
+
+    @Test func aStoreFailureClosesOnlyTheConnectionThatAsked() async throws {
+        var desk = Desk()
+        let alice = try await desk.user("alice")
+        let bob = try await desk.user("bob")
+        desk.feed(.message(.join(.init(room: "general")), from: alice, now: 0))
+        desk.io.removeAll()
+        desk.feed(.completed(.failed(.request(alice, type: "join"), error: "disk full")))
+        #expect(desk.closes == [alice: .internalError])
+        _ = bob
+    }
+
+    @Test func catchUpsOfOneRoomCoalesce() async throws {
+        var desk = Desk(clustered: true)
+        let alice = try await desk.user("alice")
+        try await desk.send(.join(.init(room: "general")), from: alice)
+        _ = desk.take(alice)
+        desk.feed(.cluster(.resynchronize))
+        #expect(desk.io.count == 1)
+        // A notice without its message while the read runs: one more read afterwards, not two now.
+        desk.feed(.cluster(.notice(.message(roomKey: "general", id: 1, message: nil))))
+        #expect(desk.io.count == 1)
+        let name = try RoomName(validating: "general")
+        _ = try await desk.store.append(
+            NewMessage(room: name, from: "bob", text: "from the other node", cid: "r1", action: nil, ts: 0))
+        desk.feed(.completed(try await desk.complete(desk.io.removeFirst())))
+        #expect(desk.io.count == 1, "read once more")
+        try await desk.settle()
+        #expect(Self.texts(desk.take(alice)) == ["from the other node"])
+        #expect(desk.core.catchingUp.isEmpty)
+    }
+
+    @Test func theServerStoppingClosesEveryoneAndEveryLateComer() async throws {
+        var desk = Desk()
+        let alice = try await desk.user("alice")
+        desk.feed(.shutdown)
+        #expect(desk.closes[alice] == .goingAway)
+        let late = ConnectionID()
+        desk.feed(.connected(late))
+        #expect(desk.closes[late] == .goingAway)
+    }
+}
