@@ -281,11 +281,12 @@ struct ChatCore {
         actions.append(.send(message, to: id))
     }
 
-    /// One action for every recipient still connected.
-    func broadcast(_ message: ServerMessage, to recipients: some Sequence<ConnectionID>, into actions: inout [Action]) {
-        let connected = recipients.filter { sessions[$0] != nil }
-        guard !connected.isEmpty else { return }
-        actions.append(.broadcast(message, to: connected))
+    /// One action for all of `recipients`: room members and holders of nicks, who are
+    /// connected (a connection leaves its rooms and nicks when it goes).
+    func broadcast(_ message: ServerMessage, to recipients: some Collection<ConnectionID>, into actions: inout [Action])
+    {
+        guard !recipients.isEmpty else { return }
+        actions.append(.broadcast(message, to: Array(recipients)))
     }
 
     func fail(_ id: ConnectionID, _ error: ProtocolError, into actions: inout [Action]) {

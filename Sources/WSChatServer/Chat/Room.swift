@@ -27,7 +27,11 @@ struct Room {
     var topic: String
     /// Members in the order they joined.
     private(set) var members: [ConnectionID] = []
-    private var delivery: [ConnectionID: Delivery] = [:]
+    /// Each member's delivery state, at its index in `members`: a message is handed out
+    /// without a lookup per member.
+    private var deliveries: [Delivery] = []
+    /// Each member's index in `members`.
+    private var positions: [ConnectionID: Int] = [:]
     /// The newest id handed to the members; every lower one was handed over before it.
     private(set) var deliveredThrough: Int64
     private var undelivered: [Int64: ChatMessage] = [:]
@@ -39,41 +43,41 @@ struct Room {
         deliveredThrough = record.lastID
     }
 
-    func contains(_ member: ConnectionID) -> Bool { delivery[member] != nil }
+    func contains(_ member: ConnectionID) -> Bool { positions[member] != nil }
     /// Whether a stored message waits for a lower id that has not arrived.
     var hasGap: Bool { !undelivered.isEmpty }
     var isEmpty: Bool { members.isEmpty }
 
     /// Adds `member` (if new) in the fetching state; returns whether it was new.
     mutating func beginJoin(_ member: ConnectionID) -> Bool {
-        switch delivery[member] {
-        case nil:
+        guard let position = positions[member] else {
+            positions[member] = members.count
             members.append(member)
-            delivery[member] = .fetching(buffered: [])
+            deliveries.append(.fetching(buffered: []))
             return true
-        case .fetching:
-            return false
-        case .live, .paging:
-            delivery[member] = .fetching(buffered: [])
-            return false
         }
+        if case .fetching = deliveries[position] { return false }
+        deliveries[position] = .fetching(buffered: [])
+        return false
     }
 
     /// Ends a history fetch that returned messages up to `historyEnd`. Returns the live
     /// messages to send right after `joined`, or none when the member is still paging.
     mutating func finishJoin(_ member: ConnectionID, historyEnd: Int64, paging: Bool) -> [ChatMessage] {
-        guard case .fetching(let buffered) = delivery[member] else { return [] }
+        guard let position = positions[member], case .fetching(let buffered) = deliveries[position] else { return [] }
         if paging {
-            delivery[member] = .paging
+            deliveries[position] = .paging
             return []
         }
-        delivery[member] = .live(after: historyEnd)
+        deliveries[position] = .live(after: historyEnd)
         return buffered.filter { $0.id > historyEnd }
     }
 
     mutating func remove(_ member: ConnectionID) {
-        guard delivery.removeValue(forKey: member) != nil else { return }
-        members.removeAll { $0 == member }
+        guard let position = positions.removeValue(forKey: member) else { return }
+        members.remove(at: position)
+        deliveries.remove(at: position)
+        for later in members[position...] { positions[later]! -= 1 }
     }
 
     /// Takes a stored message; returns, in id order, each message now deliverable with the
@@ -85,13 +89,15 @@ struct Room {
         while let next = undelivered.removeValue(forKey: deliveredThrough + 1) {
             deliveredThrough = next.id
             var recipients: [ConnectionID] = []
-            for member in members {
-                switch delivery[member] {
-                case .live(let after) where next.id > after: recipients.append(member)
+            recipients.reserveCapacity(members.count)
+            for position in members.indices {
+                switch deliveries[position] {
+                case .live(let after) where next.id > after: recipients.append(members[position])
                 case .fetching(var buffered):
+                    deliveries[position] = .paging  // releases the buffer so the append below does not copy it
                     buffered.append(next)
-                    delivery[member] = .fetching(buffered: buffered)
-                case .live, .paging, nil: break
+                    deliveries[position] = .fetching(buffered: buffered)
+                case .live, .paging: break
                 }
             }
             ready.append((next, recipients))
