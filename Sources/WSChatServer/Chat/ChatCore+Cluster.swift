@@ -57,6 +57,6 @@ extension ChatCore {
             catchUpAgain.remove(roomKey)
             return
         }
-        actions.append(.catchUp(roomKey: roomKey, name, after: room.deliveredThrough))
+        actions.append(.io(.catchUp(roomKey: roomKey, name, after: room.deliveredThrough)))
     }
 }

@@ -23,7 +23,7 @@ extension ChatCore {
             throw ProtocolError(
                 .badRoom, "\(name.name) looks like the room \(lookalike.name); join that one or pick another name")
         }
-        actions.append(.openRoom(request))
+        actions.append(.io(.openRoom(request)))
     }
 
     mutating func roomOpened(_ request: JoinRequest, _ record: RoomRecord, into actions: inout [Action]) {
@@ -34,10 +34,11 @@ extension ChatCore {
             // hub starts the read once the forget is over).
             guard request.forgetsStarted == forgetsStarted else {
                 actions.append(
-                    .openRoom(
-                        JoinRequest(
-                            member: request.member, name: request.name, since: request.since, epoch: request.epoch,
-                            forgetsStarted: forgetsStarted)))
+                    .io(
+                        .openRoom(
+                            JoinRequest(
+                                member: request.member, name: request.name, since: request.since, epoch: request.epoch,
+                                forgetsStarted: forgetsStarted))))
                 return
             }
             rooms[key] = Room(record: record)
@@ -65,7 +66,7 @@ extension ChatCore {
         } else {
             request.reset = request.since != nil ? true : nil
         }
-        actions.append(.readJoinHistory(request, remoteMembers: clustered))
+        actions.append(.io(.readJoinHistory(request, remoteMembers: clustered)))
     }
 
     /// The history page of a join (oldest first after `resumeFrom`, else the newest), as read
@@ -154,11 +155,12 @@ extension ChatCore {
             throw error.answering(say.cid)
         }
         actions.append(
-            .append(
-                SayRequest(
-                    sender: id, roomKey: name.key,
-                    message: NewMessage(
-                        room: name, from: nick.name, text: say.text, cid: say.cid, action: say.action, ts: now))))
+            .io(
+                .append(
+                    SayRequest(
+                        sender: id, roomKey: name.key,
+                        message: NewMessage(
+                            room: name, from: nick.name, text: say.text, cid: say.cid, action: say.action, ts: now)))))
     }
 
     mutating func appended(_ request: SayRequest, _ stored: Appended<ChatMessage>, into actions: inout [Action]) {
@@ -197,7 +199,7 @@ extension ChatCore {
             throw ProtocolError(.notJoined, "join \(name.name) before setting its topic")
         }
         try TextRules.validateTopic(topic)
-        actions.append(.storeTopic(TopicRequest(setter: id, name: name, topic: topic, by: nick)))
+        actions.append(.io(.storeTopic(TopicRequest(setter: id, name: name, topic: topic, by: nick))))
     }
 
     mutating func topicStored(_ request: TopicRequest, into actions: inout [Action]) {
@@ -212,7 +214,7 @@ extension ChatCore {
 
     func listRooms(for id: ConnectionID, into actions: inout [Action]) {
         if clustered {
-            actions.append(.readRemoteRooms(id))
+            actions.append(.io(.readRemoteRooms(id)))
         } else {
             answerList(for: id, remote: [], into: &actions)
         }
@@ -231,7 +233,7 @@ extension ChatCore {
     func who(_ raw: String, for id: ConnectionID, into actions: inout [Action]) throws(ProtocolError) {
         let name = try RoomName(validating: raw)
         if clustered {
-            actions.append(.readRemoteMembers(id, name))
+            actions.append(.io(.readRemoteMembers(id, name)))
         } else {
             answerWho(name, for: id, remote: [], into: &actions)
         }

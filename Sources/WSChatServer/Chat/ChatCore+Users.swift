@@ -39,7 +39,7 @@ extension ChatCore {
         }
         claim(nick, for: id)
         if clustered {
-            actions.append(.claimNick(NickClaim(claimant: id, nick: nick, purpose: .hello)))
+            actions.append(.io(.claimNick(NickClaim(claimant: id, nick: nick, purpose: .hello))))
         } else {
             welcome(id, as: nick, into: &actions)
         }
@@ -62,7 +62,7 @@ extension ChatCore {
         let new = try Nick(validating: raw)
         if let taken = takenError(for: new, by: id) { throw taken }
         if clustered, new.key != old.key {
-            actions.append(.claimNick(NickClaim(claimant: id, nick: new, purpose: .change(from: old))))
+            actions.append(.io(.claimNick(NickClaim(claimant: id, nick: new, purpose: .change(from: old)))))
             return
         }
         rename(id, from: old, to: new, into: &actions)
@@ -132,10 +132,10 @@ extension ChatCore {
         }
         let request = DirectRequest(sender: id, from: sender, to: dm.to, text: dm.text, cid: dm.cid, ts: now)
         if let local = nickOwners[recipient.key].flatMap(nick(of:)) {
-            actions.append(.appendDirect(request, to: local))
+            actions.append(.io(.appendDirect(request, to: local)))
         } else if clustered {
             // On another node, which delivers it when the store's notice reaches it.
-            actions.append(.findRemoteRecipient(request))
+            actions.append(.io(.findRemoteRecipient(request)))
         } else {
             throw ProtocolError(.noSuchNick, "nobody is online as \(dm.to)", ref: dm.cid)
         }
@@ -148,7 +148,7 @@ extension ChatCore {
                 into: &actions)
             return
         }
-        actions.append(.appendDirect(request, to: recipient))
+        actions.append(.io(.appendDirect(request, to: recipient)))
     }
 
     mutating func directAppended(

@@ -55,7 +55,11 @@ struct ChatCore {
         /// Deletes an emptied room's record if it holds nothing; an `openRoom` of the same
         /// room waits for it.
         case forgetRoom(RoomName)
-        // I/O whose result comes back as a `Completion`:
+        case io(IO)
+    }
+
+    /// I/O whose result comes back as a `Completion`.
+    enum IO: Sendable {
         case openRoom(JoinRequest)
         case readJoinHistory(JoinRequest, remoteMembers: Bool)
         case append(SayRequest)

@@ -102,15 +102,16 @@ actor ChatHub {
         var pending = core.handle(event)[...]
         recordGauges()
         while let action = pending.popFirst() {
-            guard let next = await perform(action, outcome: &outcome) else { continue }
-            pending = ArraySlice(core.handle(.completed(next)) + pending)
+            guard let io = carryOut(action, outcome: &outcome) else { continue }
+            pending = ArraySlice(core.handle(.completed(await perform(io))) + pending)
             recordGauges()
         }
         return outcome
     }
 
-    /// Does one action; returns the result to hand back to the core, for I/O.
-    private func perform(_ action: ChatCore.Action, outcome: inout HelloOutcome?) async -> ChatCore.Completion? {
+    /// Does an action that needs no waiting; returns the I/O for `perform`. (Kept apart so
+    /// that a connection that never asks for I/O never holds `perform`'s larger async frame.)
+    private func carryOut(_ action: ChatCore.Action, outcome: inout HelloOutcome?) -> ChatCore.IO? {
         switch action {
         case .send(let message, let id):
             send(message, to: id)
@@ -126,6 +127,15 @@ actor ChatHub {
             cluster?.post(change)
         case .forgetRoom(let name):
             forget(name)
+        case .io(let io):
+            return io
+        }
+        return nil
+    }
+
+    /// Does one piece of I/O; returns its result, for the core.
+    private func perform(_ io: ChatCore.IO) async -> ChatCore.Completion {
+        switch io {
         case .openRoom(let request):
             while let running = forgetting[request.name.key] { await running.task.value }
             return await completion(of: request.member, "join") {
@@ -189,7 +199,6 @@ actor ChatHub {
                 return .failed(.catchUp(roomKey: roomKey), error: "\(error)")
             }
         }
-        return nil
     }
 
     /// Runs one piece of I/O for a connection's request; a failure becomes the core's event.
