@@ -37,6 +37,32 @@ import WSChatProtocol
         #expect(page.bounded(toBytes: 10, keepingNewest: false).messages.count == 1, "one message at least")
     }
 
+    @Test func aMemberWhoLeavesGetsNothingMoreAndTheOthersKeepTheirPlaces() {
+        var room = Self.room()
+        let first = Self.live(&room, historyEnd: 0)
+        let middle = Self.live(&room, historyEnd: 0)
+        let last = Self.live(&room, historyEnd: 0)
+        room.remove(middle)
+        #expect(!room.contains(middle) && room.contains(first) && room.contains(last))
+        let one = room.accept(Self.message(1))
+        #expect(one.map(\.recipients) == [[first, last]])
+        // Joining again after leaving makes a new member at the end, fetching its history.
+        let rejoined = room.beginJoin(middle)
+        #expect(rejoined)
+        let two = room.accept(Self.message(2))
+        #expect(two.map(\.recipients) == [[first, last]])
+        let held = room.finishJoin(middle, historyEnd: 1, paging: false)
+        #expect(held.map(\.id) == [2])
+        room.remove(first)
+        #expect(room.members == [last, middle])
+        let three = room.accept(Self.message(3))
+        #expect(three.map(\.recipients) == [[last, middle]])
+        room.remove(last)
+        #expect(room.members == [middle])
+        let four = room.accept(Self.message(4))
+        #expect(four.map(\.recipients) == [[middle]])
+    }
+
     @Test func messagesWaitForEveryLowerID() {
         var room = Self.room()
         let ada = Self.live(&room, historyEnd: 0)

@@ -137,7 +137,9 @@ public final class ProductProcess: Sendable {
                 let signal = status & 0x7F
                 return signal == 0 ? exitCode : 128 + signal
             }
-            if reaped == -1 && errno == ECHILD { return process.terminationStatus }  // Foundation reaped it
+            // Foundation reaped it; its `terminationStatus` traps until it has also recorded
+            // the exit, which it does a moment later on another thread.
+            if reaped == -1 && errno == ECHILD && !process.isRunning { return process.terminationStatus }
             guard ContinuousClock.now < deadline else { throw TestFailure("still running after \(timeout)") }
             try await Task.sleep(for: .milliseconds(10))
         }

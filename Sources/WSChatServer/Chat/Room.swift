@@ -77,7 +77,7 @@ struct Room {
         guard let position = positions.removeValue(forKey: member) else { return }
         members.remove(at: position)
         deliveries.remove(at: position)
-        for later in members[position...] { positions[later]! -= 1 }
+        for index in position..<members.count { positions[members[index]] = index }
     }
 
     /// Takes a stored message; returns, in id order, each message now deliverable with the
