@@ -16,9 +16,9 @@ struct ChatCore {
         case disconnected(ConnectionID, reason: String)
         /// The server is stopping: every connection is closed with 1001, and so are later ones.
         case shutdown
-        /// The first message of a connection. `now` is the time in ms since 1970.
+        /// The first message of a connection.
         case hello(ClientMessage.Hello, from: ConnectionID)
-        /// A message from a connection that has said `hello`.
+        /// A message from a connection that has said `hello`, at `now` (ms since 1970).
         case message(ClientMessage, from: ConnectionID, now: Int64)
         case completed(Completion)
         /// What happened on another node.
