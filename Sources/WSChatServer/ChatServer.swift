@@ -1,8 +1,6 @@
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import HummingbirdWSCompression
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
@@ -128,17 +126,6 @@ public struct ChatServer: Sendable {
     private func makeServerBuilder() -> HTTPServerBuilder {
         let configuration = configuration
         let events = SummarisedLog(logger: logger)
-        // The server keeps no compression context between messages, so one compressed copy of a
-        // broadcast serves every member (README "Compression" weighs what that costs).
-        let deflate = BoundedDeflateBuilder(
-            .perMessageDeflate(serverNoContextTakeover: true), maxDecompressedSize: configuration.maxDecompressedSize)
-        let webSocket = WebSocketServerConfiguration(
-            maxFrameSize: configuration.maxFrameSize,
-            // Extensions see received frames last to first: the masking check comes first.
-            extensions: [deflate.factory, .nonNegotiatedExtension { MaskedFramesOnly() }],
-            autoPing: .enabled(timePeriod: configuration.pingInterval),
-            closeTimeout: configuration.closeTimeout,
-            validateUTF8: true)
         let rules = UpgradeGate.Rules(
             origins: OriginPolicy(allowed: configuration.allowedOrigins),
             admission: ConnectionAdmission(
@@ -152,16 +139,11 @@ public struct ChatServer: Sendable {
             })
         let chat = ChatEndpoint(
             hub: hub, configuration: configuration, metrics: metrics, authThrottle: SharedAuthThrottle(),
-            events: events, deflate: deflate)
+            events: events, deflate: DeflateNegotiation(maxDecompressedSize: configuration.maxDecompressedSize))
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: .seconds(configuration.httpIdleTimeout.components.seconds))
         return HTTPServerBuilder { responder in
-            GatedUpgradeChannel(
-                upgradeChannel: HTTP1WebSocketUpgradeChannel(
-                    responder: responder,
-                    configuration: .init(
-                        http1: .init(idleTimeout: .seconds(configuration.httpIdleTimeout.components.seconds)),
-                        ws: webSocket),
-                    shouldUpgrade: { request, channel, _ in chat.upgrade(request, channel: channel) }),
-                rules: rules)
+            ChatChannel(responder: responder, endpoint: chat, http1: http1, rules: rules)
         }
     }
 }

@@ -40,8 +40,11 @@ struct DeliveryTests {
             let overflows = Overflows()
             self.overflows = overflows
             delivery = try Delivery.install(
-                on: channel, deflate: deflate, byteLimit: 1000, closeTimeout: .seconds(5),
-                onOverflow: { overflows.count.add(1, ordering: .relaxed) })
+                on: channel,
+                .init(
+                    maxMessageBytes: 1000, inflater: nil, deflate: deflate, byteLimit: 1000,
+                    closeTimeout: .seconds(5), pingInterval: .seconds(30),
+                    onOverflow: { overflows.count.add(1, ordering: .relaxed) }))
         }
 
         /// Everything written to the socket so far, as one byte string.
@@ -151,8 +154,6 @@ struct DeliveryTests {
         connection.delivery.send(WireFrame(text: "after", deflater: nil))
         connection.channel.embeddedEventLoop.run()
         #expect(connection.delivery.isClosing)
-        // swift-websocket answering the client's close: ours was already said.
-        try connection.channel.writeOutbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
 
         let frames = Self.frames(try connection.written())
         #expect(frames.count == 2)
@@ -167,14 +168,40 @@ struct DeliveryTests {
         #expect(connection.overflows.count.load(ordering: .relaxed) == 0, "closing is not being slow")
     }
 
-    @Test func swiftWebSocketsCloseMarksTheConnectionClosing() throws {
+    @Test func aClientsCloseIsAnsweredAndEndsTheConnection() throws {
         let connection = try Connection()
-        try connection.channel.writeOutbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
+        try connection.channel.writeInbound(WebSocketServerCoreTests.frame(.connectionClose, [0x03, 0xE9]))
         #expect(connection.delivery.isClosing)
         connection.delivery.send(WireFrame(text: "late", deflater: nil))
         connection.channel.embeddedEventLoop.run()
         let frames = Self.frames(try connection.written())
-        #expect(frames.map(\.head) == [0x88], "only swift-websocket's close")
+        #expect(frames.map(\.head) == [0x88], "only the answer to the close")
+        #expect(frames.first?.payload == [0x03, 0xE9], "its own code, 1001")
+        #expect(!connection.channel.isActive, "the server closes the socket once it has answered")
+    }
+
+    @Test func aPingIsAnsweredAndTheServersOwnPingsNeedAnAnswer() throws {
+        let connection = try Connection()
+        try connection.channel.writeInbound(WebSocketServerCoreTests.frame(.ping, Array("probe".utf8)))
+        connection.channel.embeddedEventLoop.run()
+        var frames = Self.frames(try connection.written())
+        #expect(frames.map(\.head) == [0x8A])
+        #expect(frames.first.map(Self.text) == "probe")
+
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        frames = Self.frames(try connection.written())
+        let ping = try #require(frames.first)
+        #expect(ping.head == 0x89, "the server's keepalive ping")
+        try connection.channel.writeInbound(WebSocketServerCoreTests.frame(.pong, ping.payload))
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        #expect(Self.frames(try connection.written()).map(\.head) == [0x89], "answered: another ping, no close")
+        #expect(connection.channel.isActive)
+
+        connection.channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        frames = Self.frames(try connection.written())
+        #expect(frames.map(\.head) == [0x88], "the last ping went unanswered")
+        #expect(frames.first?.payload.prefix(2) == [0x03, 0xE9], "1001")
+        #expect(!connection.channel.isActive)
     }
 
     @Test func overTheByteBoundTheConnectionIsClosedAtOnceAndCalledSlowOnce() throws {

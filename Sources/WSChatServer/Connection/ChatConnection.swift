@@ -1,99 +1,186 @@
 import NIOCore
-import NIOWebSocket
+import Synchronization
 import WSChatProtocol
-import WSCore
 
-/// One client's WebSocket on `/ws`: reads frames, applies the rate limit and the `hello`
-/// deadline, and hands messages to the hub, which answers through the connection's `Delivery`.
-struct ChatConnection {
-    let id = ConnectionID()
+/// One client's WebSocket on `/ws`, at the top of its channel's pipeline: decodes messages,
+/// applies the rate limits and the `hello` deadline, and passes what is left to the
+/// connection's `ChatSession`, in order. It runs on the channel's event loop and costs no
+/// task while the client is quiet.
+final class ChatConnection: ChannelInboundHandler {
+    typealias InboundIn = WebSocketServerCore.Message
+
+    private let session: ChatSession
+    private var bucket: TokenBucket
+    /// Latency probes have a bucket of their own, so a client can measure lag while
+    /// rate-limited, but cannot make the server answer pings without end.
+    private var pingBucket: TokenBucket
+    private var refusedInARow = 0
+    private var helloDeadline: Scheduled<Void>?
+
+    init(session: ChatSession) {
+        self.session = session
+        let configuration = session.configuration
+        bucket = TokenBucket(rate: configuration.rate, burst: configuration.burst, now: .now)
+        pingBucket = TokenBucket(rate: configuration.pingRate, burst: configuration.pingBurst, now: .now)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        session.enqueue(.connected)
+        let timeout = session.configuration.handshakeTimeout
+        helloDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [session] in
+            guard !session.isWelcomed else { return }
+            session.delivery.close(.policyViolation, reason: "no hello within \(timeout)")
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        helloDeadline?.cancel()
+        session.enqueue(.disconnected)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        session.metrics.messagesIn.increment()
+        let delivery = session.delivery
+        if delivery.isClosing { return }
+        guard case .text(let text) = unwrapInboundIn(data) else {
+            delivery.close(.unsupportedData, reason: "binary frames are not part of the wschat protocol")
+            return
+        }
+        let message: ClientMessage
+        do {
+            message = try ClientMessage.decode(text)
+        } catch {
+            if spendToken(&bucket, ref: nil) { session.reject(error) }
+            return
+        }
+        if case .ping = message {
+            guard spendToken(&pingBucket, ref: message.reference) else { return }
+        } else if !spendToken(&bucket, ref: message.reference) {
+            return
+        }
+        session.enqueue(.message(message))
+    }
+
+    /// Takes a token for a frame; when there is none, answers `rate_limited` and closes a
+    /// connection that keeps flooding.
+    private func spendToken(_ bucket: inout TokenBucket, ref: String?) -> Bool {
+        if bucket.take(at: .now) {
+            refusedInARow = 0
+            return true
+        }
+        refusedInARow += 1
+        let configuration = session.configuration
+        session.reject(
+            ProtocolError(
+                .rateLimited,
+                "slow down: at most \(configuration.burst) messages at once, then \(configuration.rate) per second",
+                ref: ref))
+        if refusedInARow > configuration.floodTolerance {
+            session.delivery.close(.policyViolation, reason: "flooding")
+        }
+        return false
+    }
+}
+
+/// What a connection asks of the hub, carried out one request after another in the order the
+/// client sent them: a task runs while requests are waiting and ends when there are none, so
+/// an idle connection holds no task.
+final class ChatSession: Sendable {
+    enum Request: Sendable {
+        case connected
+        case message(ClientMessage)
+        case disconnected
+    }
+
+    let id: ConnectionID
     let hub: ChatHub
     let configuration: ChatServerConfiguration
     let metrics: ServerMetrics
-    let channel: any Channel
-    /// Whether the connection negotiated permessage-deflate.
-    let deflate: Bool
+    let delivery: Delivery
     /// The client's IP address, for the password throttle and the log.
     let address: String
     let authThrottle: SharedAuthThrottle
     /// For what a client can make happen many times over (wrong passwords).
     let events: SummarisedLog
+    private let queue = Mutex(Queue())
+    private let welcomed = Atomic<Bool>(false)
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let delivery = try await channel.eventLoop.submit { [channel, configuration, deflate, metrics, events, id] in
-            try Delivery.install(
-                on: channel, deflate: deflate, byteLimit: configuration.sendQueueBytes,
-                closeTimeout: TimeAmount(configuration.closeTimeout),
-                onOverflow: {
-                    metrics.slowConsumersDropped.increment()
-                    events.log(.warning, "dropping a client too slow to keep up", metadata: ["session": "\(id)"])
-                })
-        }.get()
-        await hub.connect(id, delivery: delivery)
-        let helloDeadline = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
-            [configuration] in
-            delivery.close(.policyViolation, reason: "no hello within \(configuration.handshakeTimeout)")
-        }
-        defer { helloDeadline.cancel() }
-        do {
-            try await read(inbound, into: delivery, onWelcome: { helloDeadline.cancel() })
-        } catch {
-            await hub.disconnect(id)
-            throw error
-        }
-        await hub.disconnect(id)
+    private struct Queue {
+        var requests: [Request] = []
+        var draining = false
     }
 
-    private func read(
-        _ inbound: WebSocketInboundStream, into delivery: Delivery, onWelcome: () -> Void
-    ) async throws {
-        var bucket = TokenBucket(rate: configuration.rate, burst: configuration.burst, now: .now)
-        // Latency probes have a bucket of their own, so a client can measure lag while
-        // rate-limited, but cannot make the server answer pings without end.
-        var pingBucket = TokenBucket(rate: configuration.pingRate, burst: configuration.pingBurst, now: .now)
-        var refusedInARow = 0
-        var welcomed = false
-        for try await frame in inbound.messages(maxSize: configuration.maxFrameSize) {
-            metrics.messagesIn.increment()
-            if delivery.isClosing { continue }
-            guard case .text(let text) = frame else {
-                delivery.close(.unsupportedData, reason: "binary frames are not part of the wschat protocol")
-                continue
+    init(
+        id: ConnectionID, hub: ChatHub, configuration: ChatServerConfiguration, metrics: ServerMetrics,
+        delivery: Delivery, address: String, authThrottle: SharedAuthThrottle, events: SummarisedLog
+    ) {
+        self.id = id
+        self.hub = hub
+        self.configuration = configuration
+        self.metrics = metrics
+        self.delivery = delivery
+        self.address = address
+        self.authThrottle = authThrottle
+        self.events = events
+    }
+
+    /// Whether the hub has welcomed the connection.
+    var isWelcomed: Bool { welcomed.load(ordering: .relaxed) }
+
+    func enqueue(_ request: Request) {
+        let startsDrain = queue.withLock { queue in
+            queue.requests.append(request)
+            guard !queue.draining else { return false }
+            queue.draining = true
+            return true
+        }
+        if startsDrain { Task { await drain() } }
+    }
+
+    private func drain() async {
+        while let request = next() {
+            await carryOut(request)
+        }
+    }
+
+    private func next() -> Request? {
+        queue.withLock { queue in
+            guard !queue.requests.isEmpty else {
+                queue.draining = false
+                return nil
             }
-            let message: ClientMessage
-            do {
-                message = try ClientMessage.decode(text)
-            } catch {
-                if spendToken(&bucket, &refusedInARow, ref: nil, delivery) { reject(error, delivery) }
-                continue
-            }
-            if case .ping = message {
-                guard spendToken(&pingBucket, &refusedInARow, ref: message.reference, delivery) else { continue }
-            } else if !spendToken(&bucket, &refusedInARow, ref: message.reference, delivery) {
-                continue
-            }
-            if welcomed {
+            return queue.requests.removeFirst()
+        }
+    }
+
+    private func carryOut(_ request: Request) async {
+        switch request {
+        case .connected:
+            await hub.connect(id, delivery: delivery)
+        case .disconnected:
+            await hub.disconnect(id)
+        case .message(let message):
+            if isWelcomed {
                 await hub.handle(message, from: id)
             } else if case .hello(let hello) = message {
-                welcomed = await admit(hello, delivery)
-                if welcomed { onWelcome() }
+                if await admit(hello) { welcomed.store(true, ordering: .relaxed) }
             } else {
-                reject(ProtocolError(.badRequest, "the first message must be hello", ref: message.type), delivery)
+                reject(ProtocolError(.badRequest, "the first message must be hello", ref: message.type))
             }
         }
     }
 
     /// Says `hello` to the hub; with a server password, through the per-address throttle
     /// that makes guessing slow, and with every wrong password logged.
-    private func admit(_ hello: ClientMessage.Hello, _ delivery: Delivery) async -> Bool {
+    private func admit(_ hello: ClientMessage.Hello) async -> Bool {
         guard configuration.password != nil else { return await hub.hello(hello, from: id) == .welcomed }
         switch authThrottle.attempt(from: address) {
         case .lockedOut(let retryAfter):
             let seconds = retryAfter.components.seconds + 1
             reject(
                 ProtocolError(
-                    .authFailed, "too many wrong passwords from your address; try again in \(seconds) s", ref: "hello"),
-                delivery)
+                    .authFailed, "too many wrong passwords from your address; try again in \(seconds) s", ref: "hello"))
             delivery.close(.authenticationFailed, reason: "authentication failed")
             events.log(
                 .warning, "refused a hello from an address locked out for wrong passwords",
@@ -117,28 +204,7 @@ struct ChatConnection {
         }
     }
 
-    /// Takes a token for a frame; when there is none, answers `rate_limited` and closes a
-    /// connection that keeps flooding.
-    private func spendToken(_ bucket: inout TokenBucket, _ refusedInARow: inout Int, ref: String?, _ delivery: Delivery)
-        -> Bool
-    {
-        if bucket.take(at: .now) {
-            refusedInARow = 0
-            return true
-        }
-        refusedInARow += 1
-        reject(
-            ProtocolError(
-                .rateLimited,
-                "slow down: at most \(configuration.burst) messages at once, then \(configuration.rate) per second",
-                ref: ref), delivery)
-        if refusedInARow > configuration.floodTolerance {
-            delivery.close(.policyViolation, reason: "flooding")
-        }
-        return false
-    }
-
-    private func reject(_ error: ProtocolError, _ delivery: Delivery) {
+    func reject(_ error: ProtocolError) {
         metrics.countError(error.code)
         delivery.send(.error(error))
     }

@@ -15,36 +15,52 @@ final class Delivery: Sendable {
     let eventLoop: any EventLoop
     /// Whether the connection negotiated permessage-deflate: it gets compressed frames.
     let deflate: Bool
-    private let handler: NIOLoopBound<DeliveryHandler>
+    private let handler: NIOLoopBound<WebSocketConnectionHandler>
     private let state: DeliveryState
 
-    private init(eventLoop: any EventLoop, deflate: Bool, handler: NIOLoopBound<DeliveryHandler>, state: DeliveryState)
-    {
+    private init(
+        eventLoop: any EventLoop, deflate: Bool, handler: NIOLoopBound<WebSocketConnectionHandler>,
+        state: DeliveryState
+    ) {
         self.eventLoop = eventLoop
         self.deflate = deflate
         self.handler = handler
         self.state = state
     }
 
-    /// Puts a `Delivery` into a WebSocket channel's pipeline, next to NIOWebSocket's frame
-    /// encoder. Runs on the channel's event loop.
-    static func install(
-        on channel: any Channel, deflate: Bool, byteLimit: Int, closeTimeout: TimeAmount,
-        onOverflow: @escaping @Sendable () -> Void
-    ) throws -> Delivery {
+    /// What a connection's WebSocket is set up with.
+    struct Settings {
+        var maxMessageBytes: Int
+        /// Set when the connection negotiated permessage-deflate.
+        var inflater: MessageInflater?
+        /// Whether the connection takes compressed frames from the server.
+        var deflate: Bool
+        /// The bound of the outgoing queue, over which the connection is closed; nil for an
+        /// endpoint that stops reading instead while its client catches up (`/echo`).
+        var byteLimit: Int?
+        var closeTimeout: TimeAmount
+        var pingInterval: TimeAmount
+        var onOverflow: @Sendable () -> Void = {}
+    }
+
+    /// Puts the WebSocket's own handler at the end of an upgraded channel's pipeline, after
+    /// NIOWebSocket's frame codec: whole messages come out of it, for the endpoint's handler
+    /// that goes after it. Runs on the channel's event loop.
+    static func install(on channel: any Channel, _ settings: Settings) throws -> Delivery {
         let pipeline = channel.pipeline.syncOperations
         let encoder = try pipeline.context(handlerType: WebSocketFrameEncoder.self)
-        try channel.syncOptions?.setOption(
-            .writeBufferWaterMark, value: .init(low: byteLimit / 2, high: byteLimit))
+        if let byteLimit = settings.byteLimit {
+            try channel.syncOptions?.setOption(
+                .writeBufferWaterMark, value: .init(low: byteLimit / 2, high: byteLimit))
+        }
         let state = DeliveryState()
-        let handler = DeliveryHandler(
-            wire: encoder, flusher: LoopFlusher.on(channel.eventLoop), state: state, closeTimeout: closeTimeout,
-            onOverflow: onOverflow)
-        try pipeline.addHandler(handler, position: .after(encoder.handler))
+        let handler = WebSocketConnectionHandler(
+            core: WebSocketServerCore(maxMessageBytes: settings.maxMessageBytes, inflater: settings.inflater),
+            wire: encoder, flusher: LoopFlusher.on(channel.eventLoop), state: state, settings: settings)
+        try pipeline.addHandler(handler)
         return Delivery(
-            eventLoop: channel.eventLoop, deflate: deflate,
-            handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
-            state: state)
+            eventLoop: channel.eventLoop, deflate: settings.deflate,
+            handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), state: state)
     }
 
     /// Whether a close frame has gone out (or the connection is gone): frames read from the
@@ -68,7 +84,9 @@ final class Delivery: Sendable {
     /// Queues a close frame after everything already queued; later frames are dropped, and
     /// the socket is closed when the client has not answered within the close timeout.
     func close(_ code: CloseCode, reason: String) {
-        eventLoop.execute { [handler] in handler.value.sendClose(code, reason: reason) }
+        eventLoop.execute { [handler] in
+            handler.value.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
+        }
     }
 
     /// Queues one frame for many connections: one task per event loop, not per connection.
@@ -92,119 +110,21 @@ final class Delivery: Sendable {
 }
 
 /// What the hub's side of a `Delivery` reads without going to the event loop.
-private final class DeliveryState: Sendable {
+final class DeliveryState: Sendable {
     let closing = Atomic<Bool>(false)
-}
-
-/// The channel handler behind a `Delivery`, just above NIOWebSocket's frame encoder: the
-/// hub's frames, already encoded, are written below the encoder (through its context), and
-/// swift-websocket's own frames (pings, pongs, its close) pass through here, so this handler
-/// sees every frame that leaves and no data frame follows a close.
-private final class DeliveryHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundIn = WebSocketFrame
-
-    /// The encoder's context: what is written there goes to the socket as it is.
-    private var wire: ChannelHandlerContext?
-    private var context: ChannelHandlerContext?
-    private let flusher: LoopFlusher
-    private let state: DeliveryState
-    private let closeTimeout: TimeAmount
-    private let onOverflow: @Sendable () -> Void
-    private var closeSent = false
-    private var flushPending = false
-    private var closeTimer: Scheduled<Void>?
-
-    init(
-        wire: ChannelHandlerContext, flusher: LoopFlusher, state: DeliveryState, closeTimeout: TimeAmount,
-        onOverflow: @escaping @Sendable () -> Void
-    ) {
-        self.wire = wire
-        self.flusher = flusher
-        self.state = state
-        self.closeTimeout = closeTimeout
-        self.onOverflow = onOverflow
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-        wire = nil
-        closeTimer?.cancel()
-    }
-
-    /// Writes an encoded frame; the flush comes at the end of this turn of the event loop.
-    func enqueue(_ bytes: ByteBuffer) {
-        guard !closeSent, let wire else { return }
-        wire.write(NIOAny(bytes), promise: nil)
-        guard !flushPending, !closeSent else { return }
-        flushPending = true
-        flusher.add(self)
-    }
-
-    func flushNow() {
-        flushPending = false
-        wire?.flush()
-    }
-
-    func sendClose(_ code: CloseCode, reason: String) {
-        guard let context, beginClose() else { return }
-        wire?.writeAndFlush(NIOAny(WireFrame.close(code, reason: reason)), promise: nil)
-        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: closeTimeout) {
-            context.close(promise: nil)
-        }
-    }
-
-    /// Marks the connection closing; false when it already was.
-    private func beginClose() -> Bool {
-        guard !closeSent else { return false }
-        closeSent = true
-        state.closing.store(true, ordering: .relaxed)
-        return true
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard !closeSent else {
-            // swift-websocket answering the client's close after ours: already said.
-            promise?.succeed()
-            return
-        }
-        if unwrapOutboundIn(data).opcode == .connectionClose { _ = beginClose() }
-        context.write(data, promise: promise)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable, beginClose() {
-            // Over the byte bound: say why (it gets through if the client reads again soon),
-            // then drop the socket and everything queued for it now.
-            onOverflow()
-            wire?.writeAndFlush(NIOAny(WireFrame.close(.policyViolation, reason: "too slow")), promise: nil)
-            context.close(promise: nil)
-        }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        state.closing.store(true, ordering: .relaxed)
-        closeTimer?.cancel()
-        context.fireChannelInactive()
-    }
 }
 
 /// Flushes, once per turn of an event loop, every connection written to in that turn: a
 /// broadcast followed by more broadcasts in the same turn reaches each member in one write.
-private final class LoopFlusher {
+final class LoopFlusher {
     private let eventLoop: any EventLoop
-    private var pending: [DeliveryHandler] = []
+    private var pending: [WebSocketConnectionHandler] = []
 
     private init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    func add(_ handler: DeliveryHandler) {
+    func add(_ handler: WebSocketConnectionHandler) {
         pending.append(handler)
         guard pending.count == 1 else { return }
         // Runs after the tasks already queued on the loop, which may write more.

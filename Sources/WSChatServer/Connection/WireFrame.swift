@@ -1,6 +1,6 @@
 import CompressNIO
 import NIOCore
-import WSChatProtocol
+import NIOWebSocket
 
 /// A WebSocket frame from the server, encoded once (header and payload in one buffer) and
 /// written as it is to every connection it goes to: a broadcast costs one encoding however
@@ -29,15 +29,25 @@ struct WireFrame: Sendable {
         }
     }
 
+    /// A binary frame, compressed by `deflater` when there is one.
+    init(binary payload: ByteBuffer, deflater: MessageDeflater?) {
+        plain = Self.frame(opcode: Self.binary, compressed: false, payload: payload)
+        deflated = deflater.flatMap { deflater in
+            var payload = payload
+            return deflater.deflate(&payload).map { Self.frame(opcode: Self.binary, compressed: true, payload: $0) }
+        }
+    }
+
     /// A close frame (RFC 6455 §5.5.1): the code, then the reason cut to fit 125 bytes.
-    static func close(_ code: CloseCode, reason: String) -> ByteBuffer {
+    static func close(_ code: WebSocketErrorCode, reason: String) -> ByteBuffer {
         var payload = ByteBuffer()
-        payload.writeInteger(code.rawValue)
+        payload.write(webSocketErrorCode: code)
         payload.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
         return frame(opcode: Self.close, compressed: false, payload: payload)
     }
 
     private static let text: UInt8 = 0x1
+    private static let binary: UInt8 = 0x2
     private static let close: UInt8 = 0x8
     private static let fin: UInt8 = 0x80
     private static let rsv1: UInt8 = 0x40

@@ -1,12 +1,11 @@
 import HTTPTypes
-import HummingbirdWebSocket
-import Logging
 import NIOCore
 import NIOHTTP1
-import WSCore
+import NIOHTTPTypesHTTP1
+import WSChatProtocol
 
-/// Which upgrade requests become WebSockets: `/ws` (the chat, selecting subprotocol
-/// `wschat.v1` when offered) and, when enabled, `/echo`.
+/// Which upgrade requests become WebSockets, and what each gets in its pipeline: `/ws` (the
+/// chat, selecting subprotocol `wschat.v1` when offered) and, when enabled, `/echo`.
 struct ChatEndpoint: Sendable {
     static let subprotocol = "wschat.v1"
 
@@ -15,54 +14,102 @@ struct ChatEndpoint: Sendable {
     let metrics: ServerMetrics
     let authThrottle: SharedAuthThrottle
     let events: SummarisedLog
-    /// The permessage-deflate negotiation the server runs.
-    let deflate: BoundedDeflateBuilder
+    let deflate: DeflateNegotiation
 
-    func upgrade(_ request: HTTPRequest, channel: any Channel)
-        -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
-    {
+    /// An upgrade the endpoint accepted.
+    struct Upgrade: Sendable {
+        enum Kind: Sendable {
+            case chat
+            case echo
+        }
+
+        let kind: Kind
+        let deflate: DeflateNegotiation.Agreement?
+    }
+
+    /// Whether `request` becomes a WebSocket: the response's extra headers and what the
+    /// connection gets, or nil.
+    func shouldUpgrade(_ request: HTTPRequest) -> (HTTPHeaders, Upgrade)? {
         let path = request.path.map { $0.split(separator: "?", maxSplits: 1).first.map(String.init) ?? $0 } ?? "/"
+        let kind: Upgrade.Kind
+        var headers = HTTPFields()
         switch path {
         case "/ws":
-            var headers = HTTPFields()
+            kind = .chat
             if Self.offeredProtocols(request).contains(Self.subprotocol) {
                 headers[.secWebSocketProtocol] = Self.subprotocol
             }
-            let deflate = sharesDeflatedFrames(request)
-            return .upgrade(headers) { [hub, configuration, metrics, authThrottle, events] inbound, outbound, _ in
-                let connection = ChatConnection(
-                    hub: hub, configuration: configuration, metrics: metrics, channel: channel, deflate: deflate,
-                    address: channel.remoteAddress?.ipAddress ?? "unknown", authThrottle: authThrottle, events: events)
-                try await connection.run(inbound: inbound, outbound: outbound)
-            }
         case "/echo" where configuration.echoEndpoint:
-            return .upgrade([:]) { [configuration] inbound, outbound, _ in
-                for try await message in inbound.messages(maxSize: configuration.maxFrameSize) {
-                    switch message {
-                    case .text(let text): try await outbound.write(.text(text))
-                    case .binary(let bytes): try await outbound.write(.binary(bytes))
-                    }
-                }
-            }
+            kind = .echo
         default:
-            return .dontUpgrade
+            return nil
         }
+        let agreement = deflate.agreement(for: request)
+        if let agreement { headers[.secWebSocketExtensions] = agreement.header }
+        return (HTTPHeaders(headers), Upgrade(kind: kind, deflate: agreement))
     }
 
-    /// Whether the upgrade will negotiate permessage-deflate (`deflate` makes the same
-    /// decision for Hummingbird) with a window the shared compressed frames fit: those use
-    /// zlib's full 32 KiB window, so a client that limits the server's window gets plain frames.
-    func sharesDeflatedFrames(_ request: HTTPRequest) -> Bool {
-        let offers = WebSocketExtensionHTTPParameters.parseHeaders(request.headerFields)
-            .filter { $0.name == BoundedDeflateBuilder.name }
-        // Hummingbird takes the first offer it can answer; this one answers any.
-        guard let answer = offers.first.flatMap(deflate.answer) else { return false }
-        return answer.parameters["server_max_window_bits"].map { $0.integer == 15 } ?? true
+    /// Sets up an upgraded channel's pipeline, after NIOWebSocket's frame codec. Runs on the
+    /// channel's event loop; the connection then lives in its handlers, with no task.
+    func install(_ upgrade: Upgrade, on channel: any Channel) throws {
+        var settings = Delivery.Settings(
+            maxMessageBytes: configuration.maxFrameSize, inflater: upgrade.deflate.map(deflate.inflater),
+            deflate: false, byteLimit: nil, closeTimeout: TimeAmount(configuration.closeTimeout),
+            pingInterval: TimeAmount(configuration.pingInterval))
+        switch upgrade.kind {
+        case .chat:
+            let id = ConnectionID()
+            settings.deflate = upgrade.deflate?.takesSharedFrames ?? false
+            settings.byteLimit = configuration.sendQueueBytes
+            settings.onOverflow = { [metrics, events] in
+                metrics.slowConsumersDropped.increment()
+                events.log(.warning, "dropping a client too slow to keep up", metadata: ["session": "\(id)"])
+            }
+            let delivery = try Delivery.install(on: channel, settings)
+            let session = ChatSession(
+                id: id, hub: hub, configuration: configuration, metrics: metrics, delivery: delivery,
+                address: channel.remoteAddress?.ipAddress ?? "unknown", authThrottle: authThrottle, events: events)
+            try channel.pipeline.syncOperations.addHandler(ChatConnection(session: session))
+        case .echo:
+            settings.deflate = upgrade.deflate != nil
+            let delivery = try Delivery.install(on: channel, settings)
+            // Every message, however short: conformance suites expect each echo compressed.
+            let deflater = try upgrade.deflate.map {
+                try MessageDeflater(windowSize: Int32($0.serverWindowBits), minimumBytes: 0)
+            }
+            try channel.pipeline.syncOperations.addHandler(EchoConnection(delivery: delivery, deflater: deflater))
+        }
     }
 
     static func offeredProtocols(_ request: HTTPRequest) -> [String] {
         request.headerFields[values: .secWebSocketProtocol]
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+/// `/echo`: sends every message back as it came, for conformance suites. While its client
+/// does not read, it stops reading too.
+private final class EchoConnection: ChannelInboundHandler {
+    typealias InboundIn = WebSocketServerCore.Message
+
+    let delivery: Delivery
+    let deflater: MessageDeflater?
+
+    init(delivery: Delivery, deflater: MessageDeflater?) {
+        self.delivery = delivery
+        self.deflater = deflater
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .text(let text): delivery.send(WireFrame(text: text, deflater: deflater))
+        case .binary(let bytes): delivery.send(WireFrame(binary: bytes, deflater: deflater))
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(.autoRead, value: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
     }
 }

@@ -1,0 +1,135 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// Every accepted connection: HTTP/1 for the routes, with an `UpgradeGate` in front of the
+/// WebSocket upgrade. An upgraded connection lives in its channel's handlers (the
+/// `ChatEndpoint` puts them there), so its task ends at the upgrade; plain HTTP is answered by
+/// Hummingbird's responder in the connection's task, as in Hummingbird's own channel.
+struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
+    enum UpgradeResult: Sendable {
+        case webSocket
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// An upgrade request that no endpoint takes.
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let endpoint: ChatEndpoint
+    let http1: HTTP1Channel.Configuration
+    let rules: UpgradeGate.Rules
+
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, endpoint: ChatEndpoint, http1: HTTP1Channel.Configuration,
+        rules: UpgradeGate.Rules
+    ) {
+        self.responder = Self.redirectingLateUpgrades(responder)
+        self.endpoint = endpoint
+        self.http1 = http1
+        self.rules = rules
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let accepted = NIOLoopBoundBox<ChatEndpoint.Upgrade?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: endpoint.configuration.maxFrameSize,
+                shouldUpgrade: { [endpoint] channel, head in
+                    upgradeAttempted.value = true
+                    return channel.eventLoop.makeCompletedFuture {
+                        let request = try HTTPRequest(head, secure: false, splitCookie: false)
+                        guard let (headers, upgrade) = endpoint.shouldUpgrade(request) else { return nil }
+                        accepted.value = upgrade
+                        return headers
+                    }
+                },
+                upgradePipelineHandler: { [endpoint] channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let upgrade = accepted.value else { throw ChannelError.inappropriateOperationForState }
+                        try endpoint.install(upgrade, on: channel)
+                        return .webSocket
+                    }
+                })
+            let upgrades = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { [http1] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try pipeline.addHandlers(http1.additionalChannelHandlers())
+                        try pipeline.addHandler(
+                            HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger)
+                        )
+                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return upgradeAttempted.value ? .failedUpgrade(http) : .notUpgraded(http)
+                    }
+                })
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrades)
+            configuration.enablePipelining = false
+            configuration.enableErrorHandling = false
+            configuration.enableResponseHeaderValidation = false
+            configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
+            configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
+            configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
+            let pipeline = channel.pipeline.syncOperations
+            let upgradeResult = try pipeline.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            let upgradeHandler = try pipeline.handler(type: NIOTypedHTTPServerUpgradeHandler<UpgradeResult>.self)
+            try pipeline.addHandler(UpgradeGate(rules: rules), position: .before(upgradeHandler))
+            return Value(upgradeResult: upgradeResult, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .webSocket:
+                return
+            case .notUpgraded(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .failedUpgrade(let http):
+                try await http.executeThenClose { _, outbound in
+                    let head = HTTPResponse(
+                        status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
+                    try await outbound.write(contentsOf: [.head(head), .end(nil)])
+                }
+            }
+        } catch {
+            // A client that vanished, a slowloris socket timed out, a request refused by the
+            // gate: none is a server error, and clients can make thousands.
+            logger.debug("connection ended before its first request was answered", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// NIO upgrades only a connection's first request: a WebSocket upgrade that comes later on
+    /// a kept-alive connection is sent to a new one (307 to the same path, then close), as
+    /// Hummingbird's own channel does.
+    private static func redirectingLateUpgrades(_ responder: @escaping HTTPChannelHandler.Responder)
+        -> HTTPChannelHandler.Responder
+    {
+        { request, writer, channel in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                try await responder(request, writer, channel)
+                return
+            }
+            let location = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
+            try await writer.writeResponse(
+                HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location]))
+            throw LateUpgrade()
+        }
+    }
+
+    private struct LateUpgrade: Error {}
+}

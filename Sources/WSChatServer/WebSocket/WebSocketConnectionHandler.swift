@@ -1,0 +1,166 @@
+import NIOCore
+import NIOWebSocket
+
+/// Carries one WebSocket's I/O on its event loop, with no task of its own: frames from
+/// NIOWebSocket's decoder go into a `WebSocketServerCore`, whose actions it carries out, and
+/// whole messages go on up the pipeline to the endpoint's handler. It is also the writing end
+/// of the connection's `Delivery`: frames already encoded are written below NIOWebSocket's
+/// encoder and flushed once per turn of the loop.
+final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = WebSocketServerCore.Message
+    typealias OutboundOut = WebSocketFrame
+
+    private var core: WebSocketServerCore
+    /// The encoder's context: what is written there goes to the socket as it is.
+    private var wire: ChannelHandlerContext?
+    private var context: ChannelHandlerContext?
+    private let flusher: LoopFlusher
+    private let state: DeliveryState
+    private let settings: Delivery.Settings
+    /// Set once a close frame is written: nothing is written after it.
+    private var closeWritten: EventLoopFuture<Void>?
+    private var flushPending = false
+    private var closeTimer: Scheduled<Void>?
+    private var pingTimer: Scheduled<Void>?
+
+    init(
+        core: WebSocketServerCore, wire: ChannelHandlerContext, flusher: LoopFlusher, state: DeliveryState,
+        settings: Delivery.Settings
+    ) {
+        self.core = core
+        self.wire = wire
+        self.flusher = flusher
+        self.state = state
+        self.settings = settings
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        schedulePing(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        wire = nil
+        closeTimer?.cancel()
+        pingTimer?.cancel()
+    }
+
+    // MARK: The way out
+
+    /// Writes an encoded frame; the flush comes at the end of this turn of the event loop.
+    func enqueue(_ bytes: ByteBuffer) {
+        guard closeWritten == nil, let wire else { return }
+        wire.write(NIOAny(bytes), promise: nil)
+        requestFlush()
+    }
+
+    func flushNow() {
+        flushPending = false
+        wire?.flush()
+    }
+
+    private func requestFlush() {
+        guard !flushPending else { return }
+        flushPending = true
+        flusher.add(self)
+    }
+
+    func close(_ code: WebSocketErrorCode, reason: String) {
+        carryOut(core.close(code, reason: reason))
+    }
+
+    // MARK: Events in
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        carryOut(core.received(unwrapInboundIn(data)))
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable, settings.byteLimit != nil, closeWritten == nil, core.state != .closed {
+            // Over the byte bound: say why (it gets through if the client reads again soon),
+            // then drop the socket and everything queued for it now.
+            settings.onOverflow()
+            core.closeWritten()
+            writeClose(.policyViolation, reason: "too slow")
+            context.close(promise: nil)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            carryOut(core.close(.goingAway, reason: "server shutting down"))
+        case ChannelEvent.inputClosed:
+            // The client half-closed without a close frame: nothing more will come.
+            context.close(promise: nil)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOWebSocketError {
+            // NIOWebSocket's error handler, before this one, has written the close frame and
+            // closes the socket.
+            core.closeWritten()
+            state.closing.store(true, ordering: .relaxed)
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        core.socketClosed()
+        state.closing.store(true, ordering: .relaxed)
+        closeTimer?.cancel()
+        pingTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    // MARK: Actions
+
+    private func carryOut(_ actions: [WebSocketServerCore.Action]) {
+        guard let context else { return }
+        for action in actions {
+            switch action {
+            case .deliver(let message):
+                context.fireChannelRead(wrapInboundOut(message))
+            case .send(let frame):
+                guard closeWritten == nil else { continue }
+                context.write(wrapOutboundOut(frame), promise: nil)
+                requestFlush()
+            case .sendClose(let code, let reason):
+                writeClose(code, reason: reason)
+                closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) {
+                    context.close(promise: nil)
+                }
+            case .closeSocket:
+                // After the close frame has been written, if there is one.
+                if let closeWritten {
+                    closeWritten.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                } else {
+                    context.close(promise: nil)
+                }
+            }
+        }
+    }
+
+    private func writeClose(_ code: WebSocketErrorCode, reason: String) {
+        guard closeWritten == nil, let wire else { return }
+        state.closing.store(true, ordering: .relaxed)
+        let promise = wire.eventLoop.makePromise(of: Void.self)
+        closeWritten = promise.futureResult
+        wire.writeAndFlush(NIOAny(WireFrame.close(code, reason: reason)), promise: promise)
+        pingTimer?.cancel()
+    }
+
+    private func schedulePing(_ context: ChannelHandlerContext) {
+        pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.pingInterval) { [self] in
+            carryOut(core.pingDue())
+            if core.state == .open { schedulePing(context) }
+        }
+    }
+}
