@@ -138,8 +138,10 @@ public struct ChatServer: Sendable {
                     metadata: ["status": "\(status.code)", "why": "\(InertText.escaped(explanation))"])
             })
         let chat = ChatEndpoint(
-            hub: hub, configuration: configuration, metrics: metrics, authThrottle: SharedAuthThrottle(),
-            events: events, deflate: DeflateNegotiation(maxDecompressedSize: configuration.maxDecompressedSize))
+            services: ChatServices(
+                hub: hub, configuration: configuration, metrics: metrics, authThrottle: SharedAuthThrottle(),
+                events: events),
+            deflate: DeflateNegotiation(maxDecompressedSize: configuration.maxDecompressedSize))
         let http1 = HTTP1Channel.Configuration(
             idleTimeout: .seconds(configuration.httpIdleTimeout.components.seconds))
         return HTTPServerBuilder { responder in

@@ -27,7 +27,8 @@ final class ChatConnection: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         session.enqueue(.connected)
         let timeout = session.configuration.handshakeTimeout
-        helloDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [session] in
+        helloDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+            helloDeadline = nil
             guard !session.isWelcomed else { return }
             session.delivery.close(.policyViolation, reason: "no hello within \(timeout)")
         }
@@ -40,7 +41,7 @@ final class ChatConnection: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        session.metrics.messagesIn.increment()
+        session.services.metrics.messagesIn.increment()
         let delivery = session.delivery
         if delivery.isClosing { return }
         guard case .text(let text) = unwrapInboundIn(data) else {
@@ -83,6 +84,28 @@ final class ChatConnection: ChannelInboundHandler {
     }
 }
 
+/// What every chat session uses and none owns: one per server, so that a session, which may
+/// sit idle for days, holds one reference to it rather than a copy of the configuration.
+final class ChatServices: Sendable {
+    let hub: ChatHub
+    let configuration: ChatServerConfiguration
+    let metrics: ServerMetrics
+    let authThrottle: SharedAuthThrottle
+    /// For what a client can make happen many times over (wrong passwords, overflows).
+    let events: SummarisedLog
+
+    init(
+        hub: ChatHub, configuration: ChatServerConfiguration, metrics: ServerMetrics, authThrottle: SharedAuthThrottle,
+        events: SummarisedLog
+    ) {
+        self.hub = hub
+        self.configuration = configuration
+        self.metrics = metrics
+        self.authThrottle = authThrottle
+        self.events = events
+    }
+}
+
 /// What a connection asks of the hub, carried out one request after another in the order the
 /// client sent them: a task runs while requests are waiting and ends when there are none, so
 /// an idle connection holds no task.
@@ -94,15 +117,10 @@ final class ChatSession: Sendable {
     }
 
     let id: ConnectionID
-    let hub: ChatHub
-    let configuration: ChatServerConfiguration
-    let metrics: ServerMetrics
+    let services: ChatServices
     let delivery: Delivery
     /// The client's IP address, for the password throttle and the log.
     let address: String
-    let authThrottle: SharedAuthThrottle
-    /// For what a client can make happen many times over (wrong passwords).
-    let events: SummarisedLog
     private let queue = Mutex(Queue())
     private let welcomed = Atomic<Bool>(false)
 
@@ -111,19 +129,15 @@ final class ChatSession: Sendable {
         var draining = false
     }
 
-    init(
-        id: ConnectionID, hub: ChatHub, configuration: ChatServerConfiguration, metrics: ServerMetrics,
-        delivery: Delivery, address: String, authThrottle: SharedAuthThrottle, events: SummarisedLog
-    ) {
+    init(id: ConnectionID, services: ChatServices, delivery: Delivery, address: String) {
         self.id = id
-        self.hub = hub
-        self.configuration = configuration
-        self.metrics = metrics
+        self.services = services
         self.delivery = delivery
         self.address = address
-        self.authThrottle = authThrottle
-        self.events = events
     }
+
+    private var hub: ChatHub { services.hub }
+    var configuration: ChatServerConfiguration { services.configuration }
 
     /// Whether the hub has welcomed the connection.
     var isWelcomed: Bool { welcomed.load(ordering: .relaxed) }
@@ -148,6 +162,8 @@ final class ChatSession: Sendable {
         queue.withLock { queue in
             guard !queue.requests.isEmpty else {
                 queue.draining = false
+                // Gives the emptied array's storage back: a connection is idle most of its life.
+                queue.requests = []
                 return nil
             }
             return queue.requests.removeFirst()
@@ -175,14 +191,14 @@ final class ChatSession: Sendable {
     /// that makes guessing slow, and with every wrong password logged.
     private func admit(_ hello: ClientMessage.Hello) async -> Bool {
         guard configuration.password != nil else { return await hub.hello(hello, from: id) == .welcomed }
-        switch authThrottle.attempt(from: address) {
+        switch services.authThrottle.attempt(from: address) {
         case .lockedOut(let retryAfter):
             let seconds = retryAfter.components.seconds + 1
             reject(
                 ProtocolError(
                     .authFailed, "too many wrong passwords from your address; try again in \(seconds) s", ref: "hello"))
             delivery.close(.authenticationFailed, reason: "authentication failed")
-            events.log(
+            services.events.log(
                 .warning, "refused a hello from an address locked out for wrong passwords",
                 metadata: ["address": "\(address)"])
             return false
@@ -191,11 +207,11 @@ final class ChatSession: Sendable {
         }
         switch await hub.hello(hello, from: id) {
         case .welcomed:
-            authThrottle.recordSuccess(from: address)
+            services.authThrottle.recordSuccess(from: address)
             return true
         case .authFailed:
-            authThrottle.recordFailure(from: address)
-            events.log(
+            services.authThrottle.recordFailure(from: address)
+            services.events.log(
                 .warning, "wrong password in hello",
                 metadata: ["address": "\(address)", "nick": "\(InertText.escaped(hello.nick))"])
             return false
@@ -205,7 +221,7 @@ final class ChatSession: Sendable {
     }
 
     func reject(_ error: ProtocolError) {
-        metrics.countError(error.code)
+        services.metrics.countError(error.code)
         delivery.send(.error(error))
     }
 }

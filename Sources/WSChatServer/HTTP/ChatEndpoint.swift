@@ -9,12 +9,10 @@ import WSChatProtocol
 struct ChatEndpoint: Sendable {
     static let subprotocol = "wschat.v1"
 
-    let hub: ChatHub
-    let configuration: ChatServerConfiguration
-    let metrics: ServerMetrics
-    let authThrottle: SharedAuthThrottle
-    let events: SummarisedLog
+    let services: ChatServices
     let deflate: DeflateNegotiation
+
+    var configuration: ChatServerConfiguration { services.configuration }
 
     /// An upgrade the endpoint accepted.
     struct Upgrade: Sendable {
@@ -61,14 +59,13 @@ struct ChatEndpoint: Sendable {
             let id = ConnectionID()
             settings.deflate = upgrade.deflate?.takesSharedFrames ?? false
             settings.byteLimit = configuration.sendQueueBytes
-            settings.onOverflow = { [metrics, events] in
-                metrics.slowConsumersDropped.increment()
-                events.log(.warning, "dropping a client too slow to keep up", metadata: ["session": "\(id)"])
+            settings.onOverflow = { [services] in
+                services.metrics.slowConsumersDropped.increment()
+                services.events.log(.warning, "dropping a client too slow to keep up", metadata: ["session": "\(id)"])
             }
             let delivery = try Delivery.install(on: channel, settings)
             let session = ChatSession(
-                id: id, hub: hub, configuration: configuration, metrics: metrics, delivery: delivery,
-                address: channel.remoteAddress?.ipAddress ?? "unknown", authThrottle: authThrottle, events: events)
+                id: id, services: services, delivery: delivery, address: channel.remoteAddress?.ipAddress ?? "unknown")
             try channel.pipeline.syncOperations.addHandler(ChatConnection(session: session))
         case .echo:
             settings.deflate = upgrade.deflate != nil
