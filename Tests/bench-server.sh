@@ -5,13 +5,18 @@
 #
 #   Tests/bench-server.sh                      # every scenario, every server
 #   SERVERS="wschat-memory uws" SCENARIOS="fanout rate" Tests/bench-server.sh
+#   SERVERS="wschat-memory" SCENARIOS="pullers pingers" Tests/bench-server.sh   # the attacks
+#
+# The attack scenarios (pullers, pingers) run wschat at its default limits, as an attacker
+# meets it; the others raise its limits so that the load generator is not refused. uws has no
+# wschat protocol, so it skips the attacks.
 #
 # Results go to stdout (a JSON line and a summary per run) and to .build/bench/results.jsonl.
 # Loopback only; every run is bounded in time (--duration) and count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVERS=${SERVERS:-"wschat-memory wschat-sqlite uws"}
-SCENARIOS=${SCENARIOS:-"fanout rate idle connect"}
+SCENARIOS=${SCENARIOS:-"fanout rate idle connect pullers pingers"}
 DURATION=${DURATION:-10}
 out=.build/bench
 mkdir -p "$out"
@@ -33,17 +38,19 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# Starts server $1 on a free port pinned to core 1; sets server_pid, url and protocol.
+# Starts server $1 on a free port pinned to core 1, at its default limits when $2 is
+# "defaults"; sets server_pid, url and protocol.
 start_server() {
-    local kind=$1 port
+    local kind=$1 limits=$2 port
     port=$(free_port)
     local log="$out/$kind.log"
     case "$kind" in
         wschat-memory|wschat-sqlite)
             local store=(--memory)
             [ "$kind" = wschat-sqlite ] && store=(--data-dir "$(mktemp -d)")
-            taskset -c 1 .build/release/wschat-server --host 127.0.0.1 --port "$port" "${store[@]}" --rate 0 \
-                --max-connections 30000 --max-connections-per-address 30000 --max-users 30000 \
+            local raised=(--rate 0 --max-connections 30000 --max-connections-per-address 30000 --max-users 30000)
+            [ "$limits" = defaults ] && raised=()
+            taskset -c 1 .build/release/wschat-server --host 127.0.0.1 --port "$port" "${store[@]}" "${raised[@]}" \
                 --log-level warning > "$log" 2>&1 &
             protocol=wschat ;;
         uws)
@@ -68,14 +75,21 @@ bench() {
 
 for server in $SERVERS; do
     for scenario in $SCENARIOS; do
+        limits=raised
+        case "$scenario" in
+            pullers|pingers)
+                [ "$server" = uws ] && continue
+                limits=defaults ;;
+        esac
         # A fresh server per scenario: one run's leftovers never weigh on the next.
-        start_server "$server"
+        start_server "$server" "$limits"
         echo "== $server: $scenario"
         case "$scenario" in
             fanout) bench fanout --clients 1000 --senders 10 --window 4 --duration "$DURATION" ;;
             rate) bench fanout --clients 1000 --senders 10 --rate 200 --duration "$DURATION" ;;
             idle) bench idle --connections 10000 ;;
             connect) bench connect --parallel 32 --duration "$DURATION" ;;
+            pullers|pingers) bench attack --kind "$scenario" ;;
             *) echo "unknown scenario $scenario" >&2; exit 2 ;;
         esac
         stop_server

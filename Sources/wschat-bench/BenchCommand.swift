@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 
 /// `wschat-bench`: measures a chat server the way issue #11's goals are stated (fan-out CPU per
-/// delivery and latency, memory per idle connection, CPU per handshake), against wschat or a
-/// plain broadcast server, on loopback only, bounded in time and count.
+/// delivery and latency, memory per idle connection, CPU per handshake, attacks within the
+/// limits), against wschat or a plain broadcast server, on loopback only, bounded in time and
+/// count.
 @main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct BenchCommand: AsyncParsableCommand {
             --server-pid so its CPU and memory are read from /proc. docs/PERFORMANCE.md has the \
             scenarios and the numbers.
             """,
-        subcommands: [FanoutCommand.self, IdleCommand.self, ConnectCommand.self])
+        subcommands: [FanoutCommand.self, IdleCommand.self, ConnectCommand.self, AttackCommand.self])
 }
 
 /// Options every scenario shares.

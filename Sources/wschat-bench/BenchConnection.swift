@@ -35,12 +35,17 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         case flooder(window: Int)
         /// Sends one message every `interval`.
         case paced(interval: TimeAmount)
+        /// Every `interval`: first says `seedLines` lines of `lineBytes` each in its room, then
+        /// asks for the room's whole history again (`join` with `since` 0).
+        case puller(interval: TimeAmount, seedLines: Int, lineBytes: Int)
+        /// Stops reading, then sends `count` pings carrying `bytes` each, as fast as it can.
+        case pinger(count: Int, bytes: Int)
     }
 
     /// What to do once upgraded: join the room and receive, stay idle past `hello`, or (for
     /// `connect`) close at once.
     enum Purpose {
-        case chat
+        case chat(room: String)
         case idle
         case handshakeOnly
     }
@@ -71,6 +76,8 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     private(set) var delivered = 0
     private(set) var errors = 0
     private(set) var sent = 0
+    /// `joined` answers received (a puller's history pulls).
+    private(set) var joins = 0
 
     init(index: Int, protocol: BenchProtocol, role: Role, purpose: Purpose, counters: RunCounters, host: String) {
         self.index = index
@@ -114,6 +121,27 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
                 sendMessage(context)
                 context.flush()
             }
+        case .puller(let interval, let seedLines, let lineBytes):
+            let line = String(repeating: "h", count: lineBytes)
+            pacing = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [self] _ in
+                guard let context = self.context, sending, case .chat(let room) = purpose else { return }
+                if sent < seedLines {
+                    sent += 1
+                    sentCount += 1
+                    write(
+                        #"{"type":"say","room":"\#(room)","text":"\#(index).\#(sent) \#(line)","cid":"\#(counters.run)-\#(index)-\#(sentCount)"}"#,
+                        context)
+                } else {
+                    write(#"{"type":"join","room":"\#(room)","since":0}"#, context)
+                }
+                context.flush()
+            }
+        case .pinger(let count, let bytes):
+            context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
+            let ping = #"{"type":"ping","t":"\#(String(repeating: "p", count: bytes))"}"#
+            for _ in 0..<count { write(ping, context) }
+            sent += count
+            context.flush()
         }
     }
 
@@ -187,15 +215,16 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         switch phase {
         case .greeting:
             if Self.has(type: "welcome", bytes) {
-                guard case .chat = purpose else { return becomeReady() }
+                guard case .chat(let room) = purpose else { return becomeReady() }
                 phase = .joining
-                sendText(#"{"type":"join","room":"bench"}"#, context)
+                sendText(#"{"type":"join","room":"\#(room)"}"#, context)
             }
         case .joining:
             if Self.has(type: "joined", bytes) { becomeReady() }
         case .ready:
             guard let stamp = Self.stamp(in: bytes) else {
                 if Self.has(type: "error", bytes) { errors += 1 }
+                if Self.has(type: "joined", bytes) { joins += 1 }
                 return
             }
             delivered += 1
@@ -274,8 +303,9 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         let text = "b \(index) \(DispatchClock.nanoseconds())"
         switch protocolKind {
         case .wschat:
+            guard case .chat(let room) = purpose else { return }
             write(
-                #"{"type":"say","room":"bench","text":"\#(text)","cid":"\#(counters.run)-\#(index)-\#(sentCount)"}"#,
+                #"{"type":"say","room":"\#(room)","text":"\#(text)","cid":"\#(counters.run)-\#(index)-\#(sentCount)"}"#,
                 context)
         case .raw:
             write(text, context)

@@ -46,7 +46,7 @@ struct FanoutCommand: AsyncParsableCommand {
             }
             return .flooder(window: window)
         }
-        let connections = try await generator.open(count: clients, role: role, purpose: .chat)
+        let connections = try await generator.open(count: clients, role: role, purpose: .chat(room: "bench"))
         try await generator.waitUntilReady(clients)
 
         let serverBefore = try common.serverStats()
@@ -57,12 +57,12 @@ struct FanoutCommand: AsyncParsableCommand {
         for connection in connections.prefix(senders) { _ = try await connection.onLoop { $0.stopSending() } }
         // Let what was sent arrive: until deliveries stop growing (at most 10 s).
         var last = -1
-        var total = try await Self.delivered(connections)
+        var total = try await connections.asyncSum { $0.delivered }
         let drainDeadline = ContinuousClock.now + .seconds(10)
         while total != last, ContinuousClock.now < drainDeadline {
             last = total
             try await Task.sleep(for: .milliseconds(300))
-            total = try await Self.delivered(connections)
+            total = try await connections.asyncSum { $0.delivered }
         }
         let elapsed = ContinuousClock.now - start
         let serverAfter = try common.serverStats()
@@ -100,11 +100,5 @@ struct FanoutCommand: AsyncParsableCommand {
                 + " dropped connections \(dropped), errors \(errors)",
             "latency ms: " + Report.describe(latencies),
         ])
-    }
-
-    static func delivered(_ connections: [OpenConnection]) async throws -> Int {
-        var total = 0
-        for connection in connections { total += try await connection.onLoop { $0.delivered } }
-        return total
     }
 }
