@@ -1,23 +1,33 @@
 import Foundation
 import Logging
+import NIOPosix
 import SQLiteNIO
 import WSChatProtocol
 
 /// History in one SQLite file (the default store): WAL mode, every write through one
 /// group-committed writer connection, reads on a second connection that sees only committed
 /// rows, so history never shows a message whose commit could still fail.
+///
+/// The writer has a thread of its own: on NIO's shared blocking pool (one thread per core
+/// the server may use) a new message would wait behind every history read queued before it,
+/// and clients pulling large histories again and again held chat in other rooms up for
+/// seconds (`wschat-bench attack --kind pullers`).
 public final class SQLiteHistoryStore: HistoryStore {
     public let path: String
     private let lock: DatabaseLock
     private let reader: SQLiteConnection
     private let writer: SQLiteWriter
+    private let writerThread: NIOThreadPool
     private let commits: GroupCommit<StoreWrite, StoreOutput>
 
-    private init(path: String, lock: DatabaseLock, reader: SQLiteConnection, writer: SQLiteWriter) {
+    private init(
+        path: String, lock: DatabaseLock, reader: SQLiteConnection, writer: SQLiteWriter, writerThread: NIOThreadPool
+    ) {
         self.path = path
         self.lock = lock
         self.reader = reader
         self.writer = writer
+        self.writerThread = writerThread
         self.commits = GroupCommit { [writer] batch in await writer.commit(batch) }
     }
 
@@ -34,10 +44,15 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     private static func open(path: String, lock: DatabaseLock, logger: Logger) async throws -> SQLiteHistoryStore {
+        let writerThread = NIOThreadPool(numberOfThreads: 1)
+        writerThread.start()
         let writing: SQLiteConnection
         do {
-            writing = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            writing = try await SQLiteConnection.open(
+                storage: .file(path: path), threadPool: writerThread, logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any())
         } catch {
+            try? await writerThread.shutdownGracefully()
             throw StoreError("cannot open the history database \(path): \(error)")
         }
         do {
@@ -46,9 +61,11 @@ public final class SQLiteHistoryStore: HistoryStore {
             _ = try await reader.query("PRAGMA busy_timeout = 5000")
             _ = try await reader.query("PRAGMA query_only = ON")
             return SQLiteHistoryStore(
-                path: path, lock: lock, reader: reader, writer: SQLiteWriter(connection: writing))
+                path: path, lock: lock, reader: reader, writer: SQLiteWriter(connection: writing),
+                writerThread: writerThread)
         } catch {
             try? await writing.close()
+            try? await writerThread.shutdownGracefully()
             throw error
         }
     }
@@ -112,6 +129,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         await commits.waitUntilIdle()
         try? await reader.close()
         try? await writer.connection.close()
+        try? await writerThread.shutdownGracefully()
         lock.release()
     }
 }
