@@ -91,7 +91,9 @@ struct LimitsTests {
             return response.status == 503 ? response : nil
         }
         #expect(over.head.lowercased().contains("retry-after: 10"))
-        try await silent.close()
+        // On a busy machine the server may have dropped the silent socket already (it never
+        // sent a request); either way its slot comes free, which is what the next step waits for.
+        try? await silent.close()
         let metrics = try await eventually("a free slot") {
             let response = try await capped.get("/metrics")
             return response.status == 200 ? response : nil
