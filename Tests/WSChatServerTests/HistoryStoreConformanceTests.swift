@@ -110,6 +110,30 @@ import WSChatTestSupport
         await store.close()
     }
 
+    /// A page asked for at most so many bytes of text ends with the message that passes the
+    /// bound (so it is never empty); the bytes are UTF-8 bytes, not characters.
+    @Test(arguments: StoreKind.allCases)
+    func pagesBoundedInTextBytesEndWithTheMessageThatPassesTheBound(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let wide = String(repeating: "界", count: 50)  // 150 bytes, 50 characters
+        _ = try await store.append(Self.say(wide, cid: "wide"))
+        for index in 2...5 {
+            _ = try await store.append(Self.say(String(repeating: "\(index)", count: 100), cid: "c\(index)"))
+        }
+        func page(after id: Int64, limit: Int = 10, textBytes: Int) async throws -> ([Int64], Bool) {
+            let page = try await store.messages(in: Self.general, after: id, limit: limit, textBytes: textBytes)
+            return (page.messages.map(\.id), page.more)
+        }
+        #expect(try await page(after: 0, textBytes: 149) == ([1], true))
+        #expect(try await page(after: 0, textBytes: 0) == ([1], true))
+        #expect(try await page(after: 0, textBytes: 300) == ([1, 2, 3], true))
+        #expect(try await page(after: 3, textBytes: 200) == ([4, 5], false))
+        #expect(try await page(after: 0, textBytes: 550) == ([1, 2, 3, 4, 5], false))
+        #expect(try await page(after: 0, limit: 2, textBytes: 10_000) == ([1, 2], true))
+        #expect(try await page(after: 5, textBytes: 10) == ([], false))
+        await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func everyFieldOfAMessageIsKept(kind: StoreKind) async throws {
         let store = try await kind.makeStore()

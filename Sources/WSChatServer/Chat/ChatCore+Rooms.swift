@@ -69,6 +69,10 @@ extension ChatCore {
         actions.append(.io(.readJoinHistory(request, remoteMembers: clustered)))
     }
 
+    /// What one page of a join's history may take in a frame: never more than the member's
+    /// send queue may hold. The store is asked for no more text than this.
+    var historyPageBudget: Int { min(configuration.historyPageBytes, configuration.sendQueueBytes / 2) }
+
     /// The history page of a join (oldest first after `resumeFrom`, else the newest), as read
     /// from the store, before it is cut to its byte budget.
     mutating func joinHistoryRead(
@@ -77,9 +81,7 @@ extension ChatCore {
         let id = request.member
         // The member may have parted or gone while the history was read.
         guard var room = rooms[request.name.key], room.contains(id) else { return }
-        // A page never outgrows what the member's send queue may hold.
-        let budget = min(configuration.historyPageBytes, configuration.sendQueueBytes / 2)
-        let page = read.bounded(toBytes: budget, keepingNewest: request.resumeFrom == nil)
+        let page = read.bounded(toBytes: historyPageBudget, keepingNewest: request.resumeFrom == nil)
         // With an empty page the member has what it resumed from, but never more than this
         // node has seen: a `since` past the room's newest id must not hold back live messages.
         let historyEnd = page.messages.last?.id ?? min(request.resumeFrom ?? 0, room.deliveredThrough)

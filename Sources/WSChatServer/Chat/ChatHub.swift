@@ -146,7 +146,8 @@ actor ChatHub {
                 let page =
                     if let since = request.resumeFrom {
                         try await hub.store.messages(
-                            in: request.name, after: since, limit: hub.core.configuration.historyPage)
+                            in: request.name, after: since, limit: hub.core.configuration.historyPage,
+                            textBytes: hub.core.historyPageBudget)
                     } else {
                         try await hub.store.recentMessages(
                             in: request.name, limit: hub.core.configuration.recentHistory)

@@ -11,8 +11,10 @@ public protocol HistoryStore: Sendable {
     /// The room's record, created with this spelling on first use.
     func openRoom(_ name: RoomName) async throws -> RoomRecord
     func append(_ message: NewMessage) async throws -> Appended<ChatMessage>
-    /// The oldest `limit` messages with an id above `id`; `more` when newer ones were left out.
-    func messages(in room: RoomName, after id: Int64, limit: Int) async throws -> HistoryPage
+    /// The oldest messages with an id above `id`, at most `limit` of them, ending with the one
+    /// whose text takes the page's texts past `textBytes` (see `HistoryPageCut`); `more` when
+    /// newer ones were left out.
+    func messages(in room: RoomName, after id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage
     /// The newest `limit` messages, oldest first; `more` when older ones were left out.
     func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage
     func setTopic(_ topic: String, in room: RoomName) async throws
@@ -118,5 +120,38 @@ public struct HistoryPage: Equatable, Sendable {
     public init(messages: [ChatMessage], more: Bool) {
         self.messages = messages
         self.more = more
+    }
+}
+
+extension HistoryStore {
+    /// The oldest `limit` messages with an id above `id`, however long their texts.
+    func messages(in room: RoomName, after id: Int64, limit: Int) async throws -> HistoryPage {
+        try await messages(in: room, after: id, limit: limit, textBytes: .max)
+    }
+}
+
+/// Where a page of history read oldest first ends when its texts may take `textBytes`: after
+/// the first message that takes them past it, so that a page is never empty, and the hub's
+/// own byte bound (which counts more than the text) still makes the final cut. Stores read the
+/// texts' sizes first and then only the messages a page keeps: a page a client can take is
+/// often a small part of `limit` messages, and reading them all whole kept a core busy while
+/// clients pulled a 4 MB history again and again (`wschat-bench attack --kind pullers`).
+struct HistoryPageCut: Equatable {
+    /// How many messages the page holds.
+    let count: Int
+    /// Whether newer messages were left out.
+    let more: Bool
+
+    /// `textSizes`: the texts' sizes in bytes, oldest first, of up to `limit + 1` messages.
+    init(textSizes: [Int], limit: Int, textBytes: Int) {
+        var used = 0
+        var count = 0
+        for size in textSizes.prefix(limit) {
+            count += 1
+            used += size
+            if used > textBytes { break }
+        }
+        self.count = count
+        more = textSizes.count > count
     }
 }

@@ -73,13 +73,14 @@ public actor MemoryHistoryStore: HistoryStore {
         rooms[new.room.key, default: Self.newLog(new.room)].append(new, retaining: retainedPerRoom)
     }
 
-    public func messages(in room: RoomName, after id: Int64, limit: Int) -> HistoryPage {
+    public func messages(in room: RoomName, after id: Int64, limit: Int, textBytes: Int) -> HistoryPage {
         // Compared before any arithmetic: `id` comes from a client and may be any Int64.
         guard let log = rooms[room.key], id < log.record.lastID else { return HistoryPage(messages: [], more: false) }
         let start = id < log.firstID ? 0 : Int(id - log.firstID + 1)
         guard start < log.messages.count else { return HistoryPage(messages: [], more: false) }
-        let end = min(log.messages.count, start + limit)
-        return HistoryPage(messages: Array(log.messages[start..<end]), more: end < log.messages.count)
+        let candidates = log.messages[start...].prefix(limit + 1)
+        let cut = HistoryPageCut(textSizes: candidates.map(\.text.utf8.count), limit: limit, textBytes: textBytes)
+        return HistoryPage(messages: Array(candidates.prefix(cut.count)), more: cut.more)
     }
 
     public func recentMessages(in room: RoomName, limit: Int) -> HistoryPage {
