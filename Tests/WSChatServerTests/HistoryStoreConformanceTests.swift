@@ -110,6 +110,25 @@ import WSChatTestSupport
         await store.close()
     }
 
+    /// The writer never checkpoints (a checkpoint inside a commit held messages up for up to a
+    /// second while readers were busy); the store's checkpointer copies the write-ahead log
+    /// into the database file while the store is open, so the file grows without a restart.
+    @Test func theSQLiteLogIsCopiedIntoTheDatabaseFileWhileTheStoreIsOpen() async throws {
+        let location = try await StoreKind.sqlite.makeLocation()
+        let store = try await StoreKind.sqlite.open(location)
+        func fileSize() throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: location)[.size] as? Int ?? 0
+        }
+        let before = try fileSize()
+        let line = String(repeating: "w", count: 4000)
+        for index in 1...300 { _ = try await store.append(Self.say("\(index) \(line)", cid: "c\(index)")) }
+        let copied = try? await eventually("the log copied into the database file") {
+            try fileSize() > before + 1_000_000 ? true : nil
+        }
+        await store.close()
+        #expect(copied == true, "the database file did not grow while the store was open")
+    }
+
     /// A page asked for at most so many bytes of text ends with the message that passes the
     /// bound (so it is never empty); the bytes are UTF-8 bytes, not characters.
     @Test(arguments: StoreKind.allCases)

@@ -12,23 +12,49 @@ import WSChatProtocol
 /// the server may use) a new message would wait behind every history read queued before it,
 /// and clients pulling large histories again and again held chat in other rooms up for
 /// seconds (`wschat-bench attack --kind pullers`).
+///
+/// For the same reason the write-ahead log is copied into the database file by a third
+/// connection, once a second, and never by the writer: SQLite's automatic checkpoint runs
+/// inside the commit that takes the log past 1000 pages, and with readers busy that commit,
+/// and every message waiting on it, took up to a second.
 public final class SQLiteHistoryStore: HistoryStore {
     public let path: String
     private let lock: DatabaseLock
     private let reader: SQLiteConnection
     private let writer: SQLiteWriter
     private let writerThread: NIOThreadPool
+    private let checkpointer: SQLiteConnection
+    private let checkpoints: Task<Void, Never>
     private let commits: GroupCommit<StoreWrite, StoreOutput>
 
     private init(
-        path: String, lock: DatabaseLock, reader: SQLiteConnection, writer: SQLiteWriter, writerThread: NIOThreadPool
+        path: String, lock: DatabaseLock, reader: SQLiteConnection, writer: SQLiteWriter, writerThread: NIOThreadPool,
+        checkpointer: SQLiteConnection, logger: Logger
     ) {
         self.path = path
         self.lock = lock
         self.reader = reader
         self.writer = writer
         self.writerThread = writerThread
+        self.checkpointer = checkpointer
+        self.checkpoints = Self.checkpointing(on: checkpointer, logger: logger)
         self.commits = GroupCommit { [writer] batch in await writer.commit(batch) }
+    }
+
+    /// Copies what the write-ahead log holds into the database file once a second, as far as
+    /// the readers' snapshots allow (PASSIVE: it never waits for them), until cancelled.
+    private static func checkpointing(on connection: SQLiteConnection, logger: Logger) -> Task<Void, Never> {
+        Task {
+            while (try? await Task.sleep(for: .seconds(1))) != nil {
+                do {
+                    _ = try await connection.query("PRAGMA wal_checkpoint(PASSIVE)")
+                } catch {
+                    logger.warning(
+                        "could not copy the history log into the database file; it grows until this works",
+                        metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// Opens (creating it if needed) the database at `path` and migrates its schema. Fails
@@ -60,9 +86,11 @@ public final class SQLiteHistoryStore: HistoryStore {
             let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             _ = try await reader.query("PRAGMA busy_timeout = 5000")
             _ = try await reader.query("PRAGMA query_only = ON")
+            let checkpointer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            _ = try await checkpointer.query("PRAGMA busy_timeout = 5000")
             return SQLiteHistoryStore(
                 path: path, lock: lock, reader: reader, writer: SQLiteWriter(connection: writing),
-                writerThread: writerThread)
+                writerThread: writerThread, checkpointer: checkpointer, logger: logger)
         } catch {
             try? await writing.close()
             try? await writerThread.shutdownGracefully()
@@ -133,6 +161,9 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func close() async {
         await commits.waitUntilIdle()
+        checkpoints.cancel()
+        await checkpoints.value
+        try? await checkpointer.close()
         try? await reader.close()
         try? await writer.connection.close()
         try? await writerThread.shutdownGracefully()

@@ -42,6 +42,8 @@ enum SQLiteSchema {
             throw StoreError("\(path) cannot use write-ahead logging (journal mode \(mode ?? "unknown"))")
         }
         _ = try await connection.query("PRAGMA synchronous = FULL")
+        // The store's checkpointer copies the log into the database file, off the writer.
+        _ = try await connection.query("PRAGMA wal_autocheckpoint = 0")
         _ = try await connection.query("PRAGMA busy_timeout = 5000")
         let version = try await connection.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
         guard version <= migrations.count else {
