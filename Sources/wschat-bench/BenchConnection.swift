@@ -127,17 +127,14 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
                 guard let context = self.context, sending, case .chat(let room) = purpose else { return }
                 if sent < seedLines {
                     sent += 1
-                    sentCount += 1
-                    write(
-                        #"{"type":"say","room":"\#(room)","text":"\#(index).\#(sent) \#(line)","cid":"\#(counters.run)-\#(index)-\#(sentCount)"}"#,
-                        context)
+                    say("\(index).\(sent) \(line)", in: room, context)
                 } else {
                     write(#"{"type":"join","room":"\#(room)","since":0}"#, context)
                 }
                 context.flush()
             }
         case .pinger(let count, let bytes):
-            context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
             let ping = #"{"type":"ping","t":"\#(String(repeating: "p", count: bytes))"}"#
             for _ in 0..<count { write(ping, context) }
             sent += count
@@ -298,18 +295,23 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func sendMessage(_ context: ChannelHandlerContext) {
-        sentCount += 1
         sent += 1
         let text = "b \(index) \(DispatchClock.nanoseconds())"
         switch protocolKind {
         case .wschat:
             guard case .chat(let room) = purpose else { return }
-            write(
-                #"{"type":"say","room":"\#(room)","text":"\#(text)","cid":"\#(counters.run)-\#(index)-\#(sentCount)"}"#,
-                context)
+            say(text, in: room, context)
         case .raw:
             write(text, context)
         }
+    }
+
+    /// A `say` in `room`, with a cid of its own.
+    private func say(_ text: String, in room: String, _ context: ChannelHandlerContext) {
+        sentCount += 1
+        write(
+            #"{"type":"say","room":"\#(room)","text":"\#(text)","cid":"\#(counters.run)-\#(index)-\#(sentCount)"}"#,
+            context)
     }
 
     private func sendText(_ text: String, _ context: ChannelHandlerContext) {
