@@ -69,6 +69,41 @@ struct EngineCoreTests {
         #expect(harness.core.currentNick == "alice")
     }
 
+    /// `/nick victim` refused while victim is online is forgotten: dave does not become
+    /// victim when victim leaves, nor after a reconnect.
+    @Test func aRefusedNickChangeIsForgotten() {
+        var harness = CoreHarness { $0.nick = "dave" }
+        harness.handle(.start)
+        harness.connectAndWelcome(nick: "dave")
+        #expect(CoreHarness.sent(harness.handle(.command(.nick("victim")))) == [.nick("victim")])
+        harness.receive(.error(ProtocolError(.nickTaken, "victim is taken", ref: "nick")))
+        let left = harness.receive(
+            .presence(.init(room: "general", nick: "victim", event: .quit, reason: "bye")))
+        #expect(CoreHarness.sent(left).isEmpty, "no claim on a nick the server refused")
+        harness.handle(.transportClosed(code: 1001, description: "restart"))
+        harness.tickToNextDeadline()
+        let hello = harness.handle(.transportOpened)
+        #expect(CoreHarness.sent(hello) == [.hello(.init(nick: "dave", client: "wschat/0.1"))])
+        // A change the server confirms is the nick from then on.
+        harness.receive(.welcome(.init(nick: "dave", session: "s", server: "t", limits: Limits(rate: 0))))
+        harness.handle(.command(.nick("david")))
+        harness.receive(.nick(old: "dave", new: "david"))
+        harness.handle(.transportClosed(code: 1001, description: "restart"))
+        harness.tickToNextDeadline()
+        #expect(
+            CoreHarness.sent(harness.handle(.transportOpened)) == [.hello(.init(nick: "david", client: "wschat/0.1"))])
+    }
+
+    @Test func aNickChangeTypedOfflineIsAskedForAfterTheWelcome() {
+        var harness = CoreHarness { $0.nick = "dave" }
+        harness.handle(.start)
+        harness.handle(.command(.nick("victim")))
+        #expect(
+            CoreHarness.sent(harness.handle(.transportOpened)) == [.hello(.init(nick: "dave", client: "wschat/0.1"))])
+        let welcome = harness.receive(.welcome(.init(nick: "dave", session: "s", server: "t", limits: Limits(rate: 0))))
+        #expect(CoreHarness.sent(welcome).contains(.nick("victim")))
+    }
+
     @Test func aMessageTypedOfflineIsPendingThenSentOnceWithItsCID() {
         var harness = CoreHarness()
         harness.handle(.start)
@@ -187,6 +222,49 @@ struct EngineCoreTests {
         harness.advance(by: .seconds(10))
         let actions = harness.handle(.tick)
         #expect(CoreHarness.events(actions).contains { if case .undelivered = $0 { true } else { false } })
+        #expect(harness.core.state == .offline(reason: "quit"))
+    }
+
+    /// A drain that runs out of time stops sending, quits, and counts every acknowledgement
+    /// that arrives before the server closes: a script that retries what was reported
+    /// undelivered never posts a message twice.
+    @Test func aDrainThatRunsOutCountsAcknowledgementsThatArriveBeforeTheClose() {
+        var harness = CoreHarness()
+        harness.handle(.start)
+        var sent = CoreHarness.sent(harness.connectAndWelcome(limits: Limits(rate: 10, burst: 20)))
+        var typed: [PendingMessage] = []
+        for n in 0..<40 {
+            let actions = harness.handle(.command(.say(room: "general", text: "m\(n)", action: false)))
+            sent += CoreHarness.sent(actions)
+            for case .pending(let message) in CoreHarness.events(actions) { typed.append(message) }
+        }
+        harness.handle(.command(.quitWhenDelivered(within: .seconds(1))))
+        var atDeadline: [CoreHarness.Core.Action] = []
+        while harness.core.deliveryDeadline != nil {
+            let actions = harness.tickToNextDeadline()
+            sent += CoreHarness.sent(actions)
+            atDeadline = actions
+        }
+        #expect(!CoreHarness.events(atDeadline).contains { if case .undelivered = $0 { true } else { false } })
+        let said = sent.compactMap { if case .say(let say) = $0 { say.cid } else { nil } }
+        #expect(said.count > 10 && said.count < 40, "some left before the deadline, some did not: \(said.count)")
+        // The quit goes out once the pacing allows; nothing typed follows it.
+        while !sent.contains(where: { if case .quit = $0 { true } else { false } }) {
+            sent += CoreHarness.sent(harness.tickToNextDeadline())
+        }
+        #expect(sent.filter { if case .say = $0 { true } else { false } }.count == said.count)
+        // The server answers everything it got before the quit, then closes.
+        for (id, message) in typed.enumerated() where said.contains(message.cid) {
+            let echo = ChatMessage(
+                room: "general", id: Int64(id + 1), ts: 0, from: "alice", text: message.text, cid: message.cid)
+            #expect(
+                !CoreHarness.events(harness.receive(.message(echo))).contains {
+                    if case .undelivered = $0 { true } else { false }
+                })
+        }
+        let closed = CoreHarness.events(harness.handle(.transportClosed(code: 1000, description: "bye")))
+        let undelivered = closed.compactMap { if case .undelivered(let message) = $0 { message.cid } else { nil } }
+        #expect(undelivered == typed.map(\.cid).filter { !said.contains($0) })
         #expect(harness.core.state == .offline(reason: "quit"))
     }
 

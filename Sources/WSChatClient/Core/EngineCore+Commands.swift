@@ -32,8 +32,10 @@ extension EngineCore {
                 actions.append(.emit(.notice(error.message)))
                 return
             }
-            desiredNick = new
-            if isWelcomed { sendQueue.append(.nick(new)) } else { nick = new }
+            // Asked for after the next welcome if offline. The nick becomes the user's (and
+            // the one reclaimed after a reconnect) only when the server confirms it: a
+            // refused change is forgotten.
+            sendQueue.append(.nick(new))
         case .topic(let room, let topic):
             sendQueue.append(.topic(room: room, topic: topic))
         case .list:
@@ -56,8 +58,26 @@ extension EngineCore {
     mutating func quitIfDelivered(at now: ContinuousClock.Instant) {
         guard let deadline = deliveryDeadline, outbox.isEmpty || deadline <= now else { return }
         deliveryDeadline = nil
-        for message in outbox.pending { actions.append(.emit(.undelivered(message))) }
+        // What has not left by now never will. What the server already has may still be
+        // acknowledged before it answers quit, so the outbox is judged when the engine stops.
+        sendQueue.removeAll { message in
+            switch message {
+            case .say, .dm: true
+            default: false
+            }
+        }
+        outbox.clearRetries()
+        reportsUndeliveredOnStop = true
         quit(reason: nil, at: now)
+    }
+
+    /// The engine stops because the user quit; after a drain, what the server never
+    /// acknowledged is reported undelivered.
+    mutating func stopAfterQuit() {
+        lifecycle.stop(reason: "quit")
+        guard reportsUndeliveredOnStop else { return }
+        reportsUndeliveredOnStop = false
+        for message in outbox.pending { actions.append(.emit(.undelivered(message))) }
     }
 
     mutating func quit(reason: String?, at now: ContinuousClock.Instant) {
@@ -68,7 +88,7 @@ extension EngineCore {
         } else {
             if transport != .none { actions.append(.disconnect) }
             transport = .none
-            lifecycle.stop(reason: "quit")
+            stopAfterQuit()
         }
     }
 

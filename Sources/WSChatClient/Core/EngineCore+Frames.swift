@@ -21,7 +21,10 @@ extension EngineCore {
             if case .number(let sequence) = t, keepalive.pong(sequence: Int(sequence), at: now) != nil { return }
             emit(message, raw: text)
         case .nick(let old, let new):
-            if Self.sameNick(old, nick) { nick = new }
+            if Self.sameNick(old, nick) {
+                nick = new
+                desiredNick = new
+            }
             emit(message, raw: text)
         case .parted(let room):
             if let key = try? RoomName(validating: room).key, rooms[key] != nil {

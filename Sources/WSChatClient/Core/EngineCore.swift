@@ -52,6 +52,8 @@ public struct EngineCore<Random: RandomNumberGenerator> {
     var quitDeadline: ContinuousClock.Instant?
     /// Set by `quitWhenDelivered`: quit when the outbox empties or at this instant.
     var deliveryDeadline: ContinuousClock.Instant?
+    /// A drain ran out of time: when the engine stops, the outbox is reported undelivered.
+    var reportsUndeliveredOnStop = false
     var lastReportedState: ConnectionState?
     var actions: [Action] = []
 
@@ -165,7 +167,7 @@ public struct EngineCore<Random: RandomNumberGenerator> {
         for key in roomOrder { rooms[key]?.paging = false }
         if quitDeadline != nil {
             quitDeadline = nil
-            lifecycle.stop(reason: "quit")
+            stopAfterQuit()
             return
         }
         switch lifecycle.ended(closeCode: code, error: error, at: now, random: &random) {
@@ -187,7 +189,7 @@ public struct EngineCore<Random: RandomNumberGenerator> {
             actions.append(.disconnect)
             transport = .none
             quitDeadline = nil
-            lifecycle.stop(reason: "quit")
+            stopAfterQuit()
             return
         }
         if let due = lifecycle.retryDue, due <= now { connect(at: now) }
@@ -205,7 +207,7 @@ public struct EngineCore<Random: RandomNumberGenerator> {
         default:
             break
         }
-        if isWelcomed {
+        if isWelcomed, quitDeadline == nil {
             for message in outbox.takeDueRetries(at: now) { sendQueue.append(message.clientMessage) }
         }
     }
