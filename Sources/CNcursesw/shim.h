@@ -64,4 +64,30 @@ static inline void wschat_install_crash_handlers(void) {
     for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) signal(signals[i], wschat_crash_handler);
 }
 
+// A resize must repaint at once, but ncurses only notes SIGWINCH for the next key read,
+// and the signal may land on any thread rather than wake the UI thread's poll. So the
+// handler ncurses installed is kept and called, and a byte is written to the UI's wake
+// pipe (write is async-signal-safe; the pipe must not block). Call after initscr.
+// State lives in function-local statics: Swift does not emit a header's file-scope ones.
+typedef void (*wschat_signal_handler)(int);
+static inline int *wschat_resize_wake_fd(void) {
+    static int fd = -1;
+    return &fd;
+}
+static inline wschat_signal_handler *wschat_curses_winch(void) {
+    static wschat_signal_handler saved;
+    return &saved;
+}
+static inline void wschat_winch_handler(int signal_number) {
+    wschat_signal_handler curses = *wschat_curses_winch();
+    if (curses != SIG_DFL && curses != SIG_IGN && curses != SIG_ERR) curses(signal_number);
+    char byte = 1;
+    if (*wschat_resize_wake_fd() >= 0) (void)!write(*wschat_resize_wake_fd(), &byte, 1);
+}
+static inline void wschat_wake_on_resize(int fd) {
+    *wschat_resize_wake_fd() = fd;
+    // glibc's signal() has BSD semantics: the handler stays, interrupted reads restart.
+    *wschat_curses_winch() = signal(SIGWINCH, wschat_winch_handler);
+}
+
 #endif

@@ -10,8 +10,10 @@ public enum UserCommand: Equatable, Sendable {
     case who(room: String)
     /// Drop the connection and connect again now.
     case reconnect
+    /// Quit now; typed messages the server has not acknowledged when the engine stops are
+    /// reported as `undelivered`.
     case quit(reason: String?)
     /// Quit once every typed message is acknowledged, or at the latest after `within`;
     /// what is still undelivered then is reported as `undelivered`.
-    case quitWhenDelivered(within: Duration)
+    case quitWhenDelivered(within: Duration, reason: String? = nil)
 }

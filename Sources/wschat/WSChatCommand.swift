@@ -163,8 +163,13 @@ struct WSChatCommand: AsyncParsableCommand {
         let options = TerminalApp.Options(
             nick: configuration.nick, server: configuration.urls.first ?? "", theme: theme, themes: themes,
             noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false, tlsUnverified: configuration.insecureTLS)
-        await TerminalApp(engine: engine, options: options).run()
+        let undelivered = await TerminalApp(engine: engine, options: options).run()
         await engineTask.value
+        guard undelivered.isEmpty else {
+            FileHandle.standardError.write(Data("wschat: \(undelivered.count) message(s) were not delivered:\n".utf8))
+            for message in undelivered { FileHandle.standardError.write(Data("  \(message.text)\n".utf8)) }
+            return 1
+        }
         return 0
     }
 

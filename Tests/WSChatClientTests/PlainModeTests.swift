@@ -53,9 +53,43 @@ struct PlainModeTests {
         alice.writeLine("hello?")
         alice.closeInput()
         #expect(try await alice.waitForExit(timeout: .seconds(20)) == 1)
-        #expect(alice.standardError.contains("1 message(s) not delivered"))
+        #expect(alice.standardError.contains("1 message(s) were not delivered"))
         #expect(alice.standardError.contains("hello?"))
         try await server.stop()
+    }
+
+    /// More lines than the server's rate limit lets through in the drain: what is reported
+    /// undelivered was never echoed, and everything echoed before the exit counts.
+    @Test func aDrainThatRunsOutReportsOnlyWhatTheServerNeverAcknowledged() async throws {
+        let server = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", "0"])
+        let url = "ws://127.0.0.1:\(try await server.port())/ws"
+        let bot = try ProductProcess.launch(
+            "wschat", arguments: ["--plain", "--json", "--drain-timeout", "2", "--nick", "bot2", url])
+        bot.writeLine("/join rust")
+        for n in 1...40 { bot.writeLine("drain test \(n)") }
+        bot.closeInput()
+        let status = try await bot.waitForExit(timeout: .seconds(30))
+        let objects = Self.jsonObjects(bot)
+        let echoed = Set(objects.filter { $0["type"] as? String == "message" }.compactMap { $0["cid"] as? String })
+        let undelivered = objects.filter { $0["type"] as? String == "undelivered" }.compactMap { $0["cid"] as? String }
+        let typed = objects.filter { $0["type"] as? String == "pending" }.compactMap { $0["cid"] as? String }
+        #expect(typed.count == 40)
+        #expect(!undelivered.isEmpty, "40 lines take longer than 2 s at the default rate limit")
+        #expect(echoed.isDisjoint(with: undelivered), "an acknowledged message is never called undelivered")
+        #expect(Set(typed) == echoed.union(undelivered), "every line is either acknowledged or reported")
+        #expect(status == 1)
+        #expect(bot.standardError.contains("\(undelivered.count) message(s) were not delivered"))
+        server.signal(SIGTERM)
+        _ = try await server.waitForExit(timeout: .seconds(5))
+    }
+
+    @Test func neverConnectingIsAFailureThatSaysWhy() async throws {
+        let port = try TestServer.unusedFixedPort()
+        let alice = try ProductProcess.launch("wschat", arguments: ["--plain", "ws://127.0.0.1:\(port)/ws"])
+        alice.closeInput()
+        #expect(try await alice.waitForExit(timeout: .seconds(20)) == 1)
+        #expect(
+            alice.standardError.contains("never connected to ws://127.0.0.1:\(port)/ws: "), "\(alice.standardError)")
     }
 
     @Test func textModeShowsOneLinePerEvent() async throws {

@@ -158,6 +158,12 @@ struct ModelTests {
         _ = model.handle(.paste("1\r\n2\r\n3\r\n4\r\n5\r\n6"))
         _ = model.handle(.key(.character("y")))
         #expect(model.editor.text == "1\n2\n3\n4\n5\n6")
+        _ = model.editor.take()
+        // Copied lines end in a newline: it ends the last line, it is not a ninth.
+        _ = model.handle(.paste((1...8).map { "line \($0)\n" }.joined()))
+        #expect(Renderer.render(model, now: .now).grid.text.contains("Paste 8 lines"))
+        _ = model.handle(.key(.character("y")))
+        #expect(model.editor.text == (1...8).map { "line \($0)" }.joined(separator: "\n"))
     }
 
     @Test func buffersSwitchWithKeysAndClicks() {

@@ -141,6 +141,23 @@ struct RendererTests {
         #expect(!frame.grid.text.contains("line 30"))
     }
 
+    /// PgUp and the wheel stop with the first line at the top of the pane: never a pane
+    /// of blank rows above "more below".
+    @Test func scrollingBackStopsAtTheTop() {
+        var model = Self.model(width: 60, height: 12, messages: (1...300).map { "line \($0)" })
+        for _ in 0..<200 { _ = model.handle(.key(.pageUp)) }
+        // Rows 1…9 are the message pane of a 12-row screen.
+        var rows = (1...9).map { Self.render(model).grid.row($0) }
+        #expect(rows[0].contains("line 1 "), "\(rows)")
+        #expect(rows.allSatisfy { !$0.trimmingCharacters(in: .whitespaces).hasSuffix("│") }, "no blank rows: \(rows)")
+        #expect(rows[8].contains("more below"))
+        for _ in 0..<50 { _ = model.handle(.wheel(lines: -3)) }
+        rows = (1...9).map { Self.render(model).grid.row($0) }
+        #expect(rows[0].contains("line 1 ") && rows[8].contains("more below"), "\(rows)")
+        _ = model.handle(.key(.pageDown))
+        #expect(model.currentBuffer.scrollBack < 300 - 8, "one PgDn moves at once, however far PgUp was pressed")
+    }
+
     @Test func nickColoursAreStableAcrossSessions() {
         #expect(NickColor.index(for: "alice") == NickColor.index(for: "ALICE"))
         #expect(NickColor.index(for: "alice") == 11, "FNV-1a, not the per-process seeded Hasher")

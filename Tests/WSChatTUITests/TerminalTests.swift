@@ -8,13 +8,19 @@ struct TerminalTests {
     static let themes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("themes").path
 
+    static let binary = ProductProcess.productsDirectory.appendingPathComponent("wschat").path
+
     /// wschat with its own config and state folders.
     static func wschat(_ arguments: [String], width: Int = 100, height: Int = 30) throws -> TmuxSession {
+        try session([binary] + arguments, width: width, height: height)
+    }
+
+    /// A command in a terminal, with wschat's config and state folders of its own.
+    static func session(_ command: [String], width: Int = 100, height: Int = 30) throws -> TmuxSession {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-home-\(UUID().uuidString)")
             .path
-        let binary = ProductProcess.productsDirectory.appendingPathComponent("wschat").path
         return try TmuxSession.start(
-            [binary] + arguments, width: width, height: height,
+            command, width: width, height: height,
             environment: [
                 "HOME": home, "XDG_CONFIG_HOME": home + "/config", "XDG_STATE_HOME": home + "/state",
                 "WSCHAT_THEMES": themes,
@@ -106,24 +112,99 @@ struct TerminalTests {
         server.signal(SIGTERM)
     }
 
+    /// The layout follows every resize at once, with nothing else happening (no keepalive
+    /// for ten minutes): the resize alone repaints.
     @Test func resizingReflowsDownToFortyByTen() async throws {
         let (server, url) = try await Self.server()
-        let alice = try Self.wschat(["--nick", "alice", url], width: 120, height: 35)
+        let alice = try Self.wschat(["--nick", "alice", "--ping-interval", "600", url], width: 120, height: 35)
         try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
         try alice.type(String(repeating: "漢字かな ", count: 30))
         try alice.press("Enter")
         try await alice.waitFor("漢字かな 漢字かな")
         try alice.resize(width: 40, height: 10)
-        let small = try await alice.waitUntil("a 40×10 layout") { screen in
-            Self.rows(screen).count == 10 && Self.statusBar(screen).contains("[alice]")
+        // Title on top, status bar and input line at the bottom.
+        try await alice.waitUntil("a 40×10 layout") { screen in
+            let rows = Self.rows(screen)
+            return rows.count == 10 && rows[0].hasPrefix(" #general") && Self.statusBar(screen).hasPrefix(" [alice]")
+                && rows[9].hasPrefix("#general›")
         }
-        #expect(Self.rows(small).last?.hasPrefix("#general›") == true)
         try alice.resize(width: 120, height: 35)
         try await alice.waitUntil("a 120×35 layout") { Self.rows($0).count == 35 }
         try alice.type("still here")
         try alice.press("Enter")
         try await alice.waitFor("alice still here")
         server.signal(SIGTERM)
+    }
+
+    /// Home and End however the terminal encodes them (tmux sends ESC[1~ and ESC[4~).
+    @Test func homeAndEndWorkInEveryCommonEncoding() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", url])
+        try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        try alice.type("hello")
+        try alice.press("Home")
+        try alice.type("<")
+        try alice.press("End")
+        try alice.type(">")
+        try await alice.waitUntil("tmux's own Home and End") { Self.rows($0).last?.hasSuffix("› <hello>") == true }
+        let encodings = [
+            ("\u{1B}[1~", "\u{1B}[4~"), ("\u{1B}[H", "\u{1B}[F"), ("\u{1B}OH", "\u{1B}OF"), ("\u{1B}[7~", "\u{1B}[8~"),
+        ]
+        for (n, (home, end)) in encodings.enumerated() {
+            try alice.type(home)
+            try alice.type("\(n)")
+            try alice.type(end)
+            try alice.type("\(n)")
+            let expected = (0...n).reversed().map(String.init).joined() + "<hello>" + (0...n).map(String.init).joined()
+            try await alice.waitUntil("Home and End as \(home.debugDescription)") {
+                Self.rows($0).last?.hasSuffix("› \(expected)") == true
+            }
+        }
+        server.signal(SIGTERM)
+    }
+
+    /// Started in the background with terminal reads failing (EIO), wschat ends instead of
+    /// spinning, and leaves the terminal as it was.
+    @Test func aTerminalThatCannotBeReadEndsTheUI() async throws {
+        let (server, url) = try await Self.server()
+        let script =
+            "set -m; trap '' TTIN TTOU; '\(Self.binary)' --nick alice '\(url)' & wait $!; echo \"wschat exited $?\""
+        let shell = try Self.session(["bash", "-c", script + "; sleep 600"])
+        try await shell.waitFor("#general›")
+        // A key makes the terminal readable; reading it fails with EIO.
+        try shell.type("x")
+        let screen = try await shell.waitFor("wschat exited", timeout: .seconds(30))
+        #expect(screen.contains("wschat exited 0"), "\(screen)")
+        #expect(try shell.display("#{alternate_on}") == "0")
+        server.signal(SIGTERM)
+    }
+
+    /// /quit with a message still sending waits for it; asking again quits at once and
+    /// names what was not delivered, with a failing status.
+    @Test func quittingNeverLosesAMessageInSilence() async throws {
+        let port = try TestServer.unusedFixedPort()
+        let server = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", String(port)])
+        let url = "ws://127.0.0.1:\(try await server.port())/ws"
+        let script = "'\(Self.binary)' --nick alice '\(url)'; echo \"wschat exited $?\""
+        let alice = try Self.session(["bash", "-c", script + "; sleep 600"])
+        try await alice.waitUntil("connected, in #general") {
+            Self.statusBar($0).contains("connected") && Self.rows($0).last?.hasPrefix("#general›") == true
+        }
+        server.signal(SIGTERM)
+        _ = try await server.waitForExit(timeout: .seconds(5))
+        try await alice.waitUntil("offline") { !Self.statusBar($0).contains("connected") }
+        try alice.type("not lost 不会丢")
+        try alice.press("Enter")
+        try await alice.waitFor("(sending…)")
+        try alice.type("/quit")
+        try alice.press("Enter")
+        try await alice.waitFor("1 message is still sending")
+        #expect(try alice.display("#{alternate_on}") == "1", "still running, waiting for the message")
+        try alice.press("C-c")
+        let after = try await alice.waitFor("wschat exited")
+        #expect(after.contains("1 message(s) were not delivered"))
+        #expect(after.contains("not lost 不会丢"))
+        #expect(after.contains("wschat exited 1"))
     }
 
     @Test func aServerRestartIsShownInTheStatusBarAndRecovered() async throws {

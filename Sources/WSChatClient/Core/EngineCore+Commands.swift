@@ -50,13 +50,18 @@ extension EngineCore {
             connect(at: now)
         case .quit(let reason):
             quit(reason: reason, at: now)
-        case .quitWhenDelivered(let within):
+        case .quitWhenDelivered(let within, let reason):
             deliveryDeadline = now + within
+            deliveryQuitReason = reason
         }
     }
 
     mutating func quitIfDelivered(at now: ContinuousClock.Instant) {
-        guard let deadline = deliveryDeadline, outbox.isEmpty || deadline <= now else { return }
+        guard let deadline = deliveryDeadline else { return }
+        // With nothing to deliver, the first connection attempt is still let finish, so that
+        // a script learns whether the server was there at all.
+        let firstAttemptUnsettled = lifecycle.lastError == nil && !isWelcomed && transport != .none
+        guard (outbox.isEmpty && !firstAttemptUnsettled) || deadline <= now else { return }
         deliveryDeadline = nil
         // What has not left by now never will. What the server already has may still be
         // acknowledged before it answers quit, so the outbox is judged when the engine stops.
@@ -67,16 +72,13 @@ extension EngineCore {
             }
         }
         outbox.clearRetries()
-        reportsUndeliveredOnStop = true
-        quit(reason: nil, at: now)
+        quit(reason: deliveryQuitReason, at: now)
     }
 
-    /// The engine stops because the user quit; after a drain, what the server never
-    /// acknowledged is reported undelivered.
+    /// The engine stops because the user quit: what the server never acknowledged is
+    /// reported undelivered, never dropped in silence.
     mutating func stopAfterQuit() {
         lifecycle.stop(reason: "quit")
-        guard reportsUndeliveredOnStop else { return }
-        reportsUndeliveredOnStop = false
         for message in outbox.pending { actions.append(.emit(.undelivered(message))) }
     }
 

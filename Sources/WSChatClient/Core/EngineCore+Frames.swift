@@ -123,7 +123,6 @@ extension EngineCore {
 
         var shown = joined
         shown.history = history
-        emit(.joined(shown), raw: history.count == joined.history.count ? raw : ServerMessage.joined(shown).encoded())
         if reset {
             actions.append(
                 .emit(
@@ -133,8 +132,9 @@ extension EngineCore {
         if wasPaging {
             sendQueue.insert(.join(cursor.join), at: 0)
         } else if joined.more, resumedFrom == nil || reset {
-            actions.append(.emit(.notice("older messages in #\(joined.room) are not shown")))
+            actions.append(.emit(.olderHistoryNotShown(room: joined.room)))
         }
+        emit(.joined(shown), raw: history.count == joined.history.count ? raw : ServerMessage.joined(shown).encoded())
     }
 
     mutating func roomMessage(_ message: ChatMessage, raw: String) {

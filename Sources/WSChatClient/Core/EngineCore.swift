@@ -52,8 +52,8 @@ public struct EngineCore<Random: RandomNumberGenerator> {
     var quitDeadline: ContinuousClock.Instant?
     /// Set by `quitWhenDelivered`: quit when the outbox empties or at this instant.
     var deliveryDeadline: ContinuousClock.Instant?
-    /// A drain ran out of time: when the engine stops, the outbox is reported undelivered.
-    var reportsUndeliveredOnStop = false
+    /// The reason `quitWhenDelivered` gives when it quits.
+    var deliveryQuitReason: String?
     var lastReportedState: ConnectionState?
     var actions: [Action] = []
 
@@ -176,6 +176,9 @@ public struct EngineCore<Random: RandomNumberGenerator> {
         case .stop(let reason):
             actions.append(.emit(.notice("not reconnecting: \(reason)")))
         }
+        // Said before anything else this input decides (a quit, say), so that why the
+        // connection ended is never lost.
+        reportStateChange()
     }
 
     /// Drops a connection the engine gave up on (dead peer, timeout, user's /reconnect).

@@ -14,6 +14,9 @@ extension ChatModel {
         case .notice(let text):
             note(.notice(text))
             return []
+        case .olderHistoryNotShown(let room):
+            note(.notice(EngineEvent.olderHistoryNotice(room: room)), in: roomBuffer(room))
+            return []
         case .pending(let message):
             let index = bufferIndex(for: message.target)
             append(

@@ -12,8 +12,10 @@ extension ChatModel {
             return []
         case .paste(let text):
             completion = nil
-            let normalised = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(
+            var normalised = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(
                 of: "\r", with: "\n")
+            // Copied lines usually end in a newline: it ends the last line, it is not another one.
+            while normalised.hasSuffix("\n") { normalised.removeLast() }
             if normalised.split(separator: "\n", omittingEmptySubsequences: false).count > Self.pasteConfirmLines {
                 pendingPaste = normalised
             } else {
@@ -73,14 +75,14 @@ extension ChatModel {
         case .control("p"): switchTo((current + buffers.count - 1) % buffers.count)
         case .alt(let character):
             if let digit = character.wholeNumberValue, digit >= 1 { switchTo(digit - 1) }
-        case .control("c"): return [.perform(.quit(reason: nil)), .quit]
+        case .control("c"): return quit(reason: nil)
         default: break
         }
         return []
     }
 
     private mutating func scroll(by lines: Int) {
-        let maximum = max(0, buffers[current].lines.count - 1)
+        let maximum = Renderer.scrollLimit(self)
         buffers[current].scrollBack = min(maximum, max(0, buffers[current].scrollBack + lines))
     }
 
@@ -142,13 +144,30 @@ extension ChatModel {
                     note(.error("you are not in #\(room)"))
                     return []
                 }
-            case .quit:
-                return [.perform(command), .quit]
+            case .quit(let reason):
+                return quit(reason: reason)
             default:
                 break
             }
             return [.perform(command)]
         }
+    }
+
+    /// Quits at once, unless messages are still sending: then the engine is given
+    /// `quitDrain` to deliver them and the UI ends when it stops. Asking again quits at once;
+    /// whatever was not delivered is listed when the terminal is restored.
+    private mutating func quit(reason: String?) -> [Effect] {
+        let sending = buffers.reduce(0) { count, buffer in
+            count + buffer.lines.count { if case .pending = $0.content { true } else { false } }
+        }
+        guard sending > 0, !isQuitting else { return [.perform(.quit(reason: reason)), .quit] }
+        isQuitting = true
+        let seconds = Self.quitDrain.components.seconds
+        note(
+            .notice(
+                "\(sending) message\(sending == 1 ? " is" : "s are") still sending: quitting once "
+                    + "\(sending == 1 ? "it is" : "they are") delivered (at most \(seconds) s); Ctrl-C quits now"))
+        return [.perform(.quitWhenDelivered(within: Self.quitDrain, reason: reason))]
     }
 
     private mutating func runLocal(_ name: String, _ argument: String) -> [Effect] {

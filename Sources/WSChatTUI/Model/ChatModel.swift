@@ -21,7 +21,12 @@ public struct ChatModel: Equatable, Sendable {
     /// The room a `/join` asked for: its buffer becomes current when joined.
     var switchToRoom: String?
 
+    /// A quit asked for while messages were still sending, waiting for them.
+    public var isQuitting = false
+
     public static let pasteConfirmLines = 5
+    /// How long a quit waits for messages still sending (as `--plain` does at end of input).
+    public static let quitDrain: Duration = .seconds(10)
 
     public init(nick: String, server: String, width: Int, height: Int) {
         self.nick = nick

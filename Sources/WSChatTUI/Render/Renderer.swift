@@ -78,10 +78,29 @@ public enum Renderer {
         }
     }
 
+    /// The message text's first column and width, right of the channel list's border.
+    static func messageText(_ layout: Layout) -> (x: Int, width: Int) {
+        let x = layout.messageX + (layout.channelWidth > 0 ? 1 : 0)
+        return (x, max(1, layout.width - x))
+    }
+
+    /// How far the current buffer can scroll back: until its first line is at the top of the
+    /// pane (under it, the "more below" row), and no further.
+    static func scrollLimit(_ model: ChatModel) -> Int {
+        let layout = Layout(width: model.width, height: model.height)
+        let width = messageText(layout).width
+        let lines = model.currentBuffer.lines
+        var rows = 0
+        for (index, line) in lines.enumerated() {
+            rows += format(line, nick: model.nick, width: width, timeZone: .current).count
+            if rows >= layout.messageRows - 1 { return lines.count - 1 - index }
+        }
+        return 0
+    }
+
     static func drawMessages(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid, timeZone: TimeZone) {
         let buffer = model.currentBuffer
-        let x = layout.messageX + (layout.channelWidth > 0 ? 1 : 0)
-        let width = max(1, layout.width - x)
+        let (x, width) = messageText(layout)
         let rows = layout.messageRows
         guard rows > 0 else { return }
 

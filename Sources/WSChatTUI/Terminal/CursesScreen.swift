@@ -13,6 +13,12 @@ final class CursesScreen {
     private var attributes: [Style: (attr: attr_t, pair: Int16)] = [:]
     private var pairs: [Pair: Int16] = [:]
     private var pasting: String?
+    /// The terminal is gone (hung up, or reads fail as they do for a background process):
+    /// there is no one left to type, so the UI ends.
+    private(set) var isHungUp = false
+
+    /// The terminal reported a hang-up or an error.
+    func hangUp() { isHungUp = true }
 
     private struct Pair: Hashable {
         let foreground: Int16
@@ -20,8 +26,9 @@ final class CursesScreen {
     }
 
     /// Puts the terminal in full-screen mode: raw keys (Ctrl-C is a key), bracketed paste,
-    /// mouse clicks and wheel.
-    func start() {
+    /// mouse clicks and wheel. A resize writes a byte to `resizeWake`, so that the UI thread
+    /// wakes and repaints at once.
+    func start(resizeWake: Int32) {
         wschat_set_locale_from_environment()
         wschat_install_crash_handlers()
         initscr()
@@ -41,6 +48,11 @@ final class CursesScreen {
         define_key("\u{1B}[201~", Self.pasteEnd)
         define_key("\u{1B}[1;5D", Self.controlLeft)
         define_key("\u{1B}[1;5C", Self.controlRight)
+        // Home and End as terminals send them whatever terminfo says: tmux and screen
+        // (ESC[1~ ESC[4~), xterm (ESC[H ESC[F, ESC O H, ESC O F), rxvt (ESC[7~ ESC[8~).
+        for home in ["\u{1B}[1~", "\u{1B}[H", "\u{1B}OH", "\u{1B}[7~"] { define_key(home, KEY_HOME) }
+        for end in ["\u{1B}[4~", "\u{1B}[F", "\u{1B}OF", "\u{1B}[8~"] { define_key(end, KEY_END) }
+        wschat_wake_on_resize(resizeWake)
         write(STDOUT_FILENO, "\u{1B}[?2004h", 8)
     }
 
@@ -129,8 +141,12 @@ final class CursesScreen {
         var events: [UIEvent] = []
         var character: wint_t = 0
         while true {
+            errno = 0
             let status = wget_wch(wschat_stdscr(), &character)
-            if status == wschat_err() { break }
+            if status == wschat_err() {
+                if errno == EIO || errno == EBADF { isHungUp = true }
+                break
+            }
             if status == wschat_key_code_yes() {
                 if let event = keyCode(Int32(character)) { events.append(event) }
                 continue

@@ -52,11 +52,18 @@ public final class TerminalApp: Sendable {
         wakeWrite = fds[1]
     }
 
-    /// Runs until the user quits or a signal asks to; the terminal is restored either way.
-    public func run() async {
+    /// Runs until the user quits, a signal asks to or the terminal goes away; the terminal
+    /// is restored either way. Returns the typed messages the server never acknowledged, for
+    /// the caller to report once the screen is the shell's again.
+    public func run() async -> [PendingMessage] {
         let forwarding = Task {
-            for await event in engine.events { post(.engine(event)) }
+            var undelivered: [PendingMessage] = []
+            for await event in engine.events {
+                if case .undelivered(let message) = event { undelivered.append(message) }
+                post(.engine(event))
+            }
             post(.engineStopped)
+            return undelivered
         }
         let signals = [SIGTERM, SIGHUP, SIGINT].map { number in
             signal(number, SIG_IGN)
@@ -74,7 +81,8 @@ public final class TerminalApp: Sendable {
             thread.start()
         }
         signals.forEach { $0.cancel() }
-        forwarding.cancel()
+        // The engine was told to quit: its events end once it has.
+        return await forwarding.value
     }
 
     private func post(_ request: Request) {
@@ -85,7 +93,7 @@ public final class TerminalApp: Sendable {
 
     private func loop() {
         let screen = CursesScreen()
-        screen.start()
+        screen.start(resizeWake: wakeWrite)
         defer { screen.stop() }
         var model = ChatModel(
             nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)
@@ -95,7 +103,7 @@ public final class TerminalApp: Sendable {
 
         var running = true
         while running {
-            wait(timeout: { if case .reconnecting = model.connection { 1000 } else { -1 } }())
+            wait(timeout: { if case .reconnecting = model.connection { 1000 } else { -1 } }(), screen: screen)
             var effects: [Effect] = []
             for request in requests.withLock({ pending in
                 defer { pending.removeAll() }; return pending
@@ -109,6 +117,7 @@ public final class TerminalApp: Sendable {
                 if event == .key(.control("l")) { screen.invalidate() }
                 effects += model.handle(event)
             }
+            if screen.isHungUp { running = false }
             for effect in effects {
                 switch effect {
                 case .perform(let command): engine.perform(command)
@@ -119,16 +128,18 @@ public final class TerminalApp: Sendable {
             }
             screen.paint(Renderer.render(model, now: .now))
         }
-        engine.perform(.quit(reason: nil))
+        // With no one left at the terminal, what is still sending gets the time line mode gives it.
+        engine.perform(screen.isHungUp ? .quitWhenDelivered(within: ChatModel.quitDrain) : .quit(reason: nil))
     }
 
     /// Sleeps until stdin or the wake pipe is readable, or `timeout` milliseconds pass.
-    private func wait(timeout: Int32) {
+    private func wait(timeout: Int32, screen: CursesScreen) {
         var fds = [
             pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
             pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
         ]
         let ready = poll(&fds, 2, timeout)
+        if ready > 0, fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { screen.hangUp() }
         if ready > 0, fds[1].revents != 0 {
             var buffer = [UInt8](repeating: 0, count: 256)
             _ = read(wakeRead, &buffer, buffer.count)

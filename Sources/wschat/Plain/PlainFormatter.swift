@@ -25,6 +25,7 @@ struct PlainFormatter {
     private struct NoticeLine: Encodable {
         let type = "notice"
         let text: String
+        var room: String?
     }
 
     private struct PendingLine: Encodable {
@@ -59,6 +60,8 @@ struct PlainFormatter {
             return [Self.encode(line)]
         case .notice(let text):
             return [Self.encode(NoticeLine(text: text))]
+        case .olderHistoryNotShown(let room):
+            return [Self.encode(NoticeLine(text: EngineEvent.olderHistoryNotice(room: room), room: room))]
         case .pending(let message):
             return [Self.encode(Self.line("pending", message, error: nil))]
         case .failed(let message, let error):
@@ -98,6 +101,8 @@ struct PlainFormatter {
             return ["-- \(state.summary(now: now))"]
         case .notice(let text):
             return ["-- \(Self.inert(text))"]
+        case .olderHistoryNotShown(let room):
+            return ["-- \(Self.inert(EngineEvent.olderHistoryNotice(room: room)))"]
         case .pending:
             return []
         case .undelivered(let message):

@@ -21,10 +21,16 @@ struct PlainFrontEnd {
 
         var undelivered: [PendingMessage] = []
         var status: Int32 = 0
+        var connected = false
+        var lastError: String?
         for await event in engine.events {
             switch event {
             case .undelivered(let message):
                 undelivered.append(message)
+            case .state(.connected):
+                connected = true
+            case .state(.reconnecting(_, _, let error)):
+                lastError = error
             case .state(.offline(let reason)) where reason != "quit":
                 StandardError.write("wschat: \(reason)")
                 status = 1
@@ -34,8 +40,15 @@ struct PlainFrontEnd {
             for line in formatter.lines(for: event, now: .now) { StandardOutput.write(line) }
         }
         await engineTask.value
+        if !connected && status == 0 {
+            let servers = configuration.urls.joined(separator: ", ")
+            StandardError.write(
+                "wschat: never connected to \(servers)\(lastError.map { ": \($0)" } ?? ""); is the server running? "
+                    + "(wschat --host starts one)")
+            status = 1
+        }
         if !undelivered.isEmpty {
-            StandardError.write("wschat: \(undelivered.count) message(s) not delivered within \(drainTimeout):")
+            StandardError.write("wschat: \(undelivered.count) message(s) were not delivered:")
             for message in undelivered { StandardError.write("  \(message.text)") }
             status = 1
         }
