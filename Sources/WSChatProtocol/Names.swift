@@ -21,6 +21,20 @@ public struct Nick: Hashable, Sendable, CustomStringConvertible {
         self.key = NameRules.fold(name)
     }
 
+    /// A valid nick made from a name that may not be one (a login name such as `john.doe`):
+    /// every character the rules refuse becomes `_`, and it is cut to `maxLength`. Nil when
+    /// nothing usable is left.
+    public static func derived(from raw: String) -> Nick? {
+        var name = String(
+            String.UnicodeScalarView(
+                raw.precomposedStringWithCanonicalMapping.unicodeScalars.map {
+                    (try? Nick(validating: String($0))) != nil ? $0 : "_"
+                }))
+        name = String(name.prefix(maxLength))
+        guard name.contains(where: { $0 != "_" }) else { return nil }
+        return try? Nick(validating: name)
+    }
+
     /// The Unicode TS #39 skeletons of the nick: nicks that look alike (`alice`, `аlice` with a
     /// Cyrillic а; `alice`, `AIice` with a capital I) share one, so a server refuses a nick
     /// that shares a skeleton with a nick in use.

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -58,6 +59,22 @@ public struct ChatServer: Sendable {
         services += [application, HubShutdown(hub: hub, timeout: configuration.closeTimeout)]
         return ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
+    }
+
+    /// Why the server could not start listening, in words that say what to do (nil when
+    /// `error` is not about listening): the one wording for `wschat-server` and `wschat --host`.
+    public static func explain(startFailure error: any Error, host: String, port: Int) -> String? {
+        guard let io = error as? IOError else { return nil }
+        switch io.errnoCode {
+        case EADDRINUSE:
+            return "port \(port) is in use: another program listens there; stop it or choose another port with --port"
+        case EACCES:
+            return "port \(port) needs privileges to listen on: choose a port above 1023 with --port"
+        case EADDRNOTAVAIL:
+            return "\(host) is not an address of this machine: listen on one of its own, or 0.0.0.0 for all"
+        default:
+            return "cannot listen on \(host) port \(port): \(io)"
+        }
     }
 
     /// Reads the TLS files and checks that they make a working server context; the server

@@ -172,7 +172,12 @@ struct WSChatServerCommand: AsyncParsableCommand {
         } catch let error as ChatServerError {
             throw ValidationError(error.description)
         }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            guard let explained = ChatServer.explain(startFailure: error, host: host, port: port) else { throw error }
+            throw ValidationError(explained)
+        }
     }
 
     func openStorage(logger: Logger) async throws -> ChatStorage {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import WSChatClient
+import WSChatProtocol
 import WSChatServer
 import WSChatTUI
 
@@ -52,6 +53,10 @@ struct WSChatCommand: AsyncParsableCommand {
 
     @Option(help: "With --host: the port to serve on.")
     var port = 8080
+
+    @Option(
+        help: "With --host: the address to listen on (default: all interfaces; 127.0.0.1 keeps it to this machine).")
+    var bind: String?
 
     @Option(help: "The colour theme: default, light, solarized-dark, mono, or one of yours.")
     var theme: String?
@@ -130,12 +135,15 @@ struct WSChatCommand: AsyncParsableCommand {
         var embedded: ServiceGroup?
         var serverTask: Task<Void, any Error>?
         if host {
-            let (group, port) = try await Self.startServer(port: port)
+            let (group, running, port) = try await Self.startServer(host: bind ?? "0.0.0.0", port: port)
             embedded = group
-            serverTask = Task { try await group.run() }
-            if urls.isEmpty { configuration.urls = ["ws://127.0.0.1:\(await port.value)/ws"] }
+            serverTask = running
+            if urls.isEmpty { configuration.urls = ["ws://127.0.0.1:\(port)/ws"] }
         }
         defer { serverTask?.cancel() }
+        for notice in notices(environment: environment, file: file) where plain {
+            StandardError.write("wschat: \(notice)")
+        }
 
         let status: Int32
         if plain {
@@ -143,7 +151,8 @@ struct WSChatCommand: AsyncParsableCommand {
                 .run()
         } else {
             status = await runTerminalUI(
-                configuration, theme: theme ?? file.theme ?? "default", environment: environment)
+                configuration, theme: theme ?? file.theme ?? "default", environment: environment,
+                notices: notices(environment: environment, file: file))
         }
         if let embedded {
             await embedded.triggerGracefulShutdown()
@@ -152,17 +161,18 @@ struct WSChatCommand: AsyncParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
-    private func runTerminalUI(_ configuration: ClientConfiguration, theme: String, environment: [String: String]) async
-        -> Int32
-    {
+    private func runTerminalUI(
+        _ configuration: ClientConfiguration, theme: String, environment: [String: String], notices: [String]
+    ) async -> Int32 {
         let engine = ChatEngine(configuration: configuration)
         let engineTask = Task { await engine.run() }
         let themes = ThemeLibrary.standard(
             configDirectory: ConfigFile.configDirectory(environment: environment), environment: environment,
             executable: URL(fileURLWithPath: CommandLine.arguments[0]))
-        let options = TerminalApp.Options(
+        var options = TerminalApp.Options(
             nick: configuration.nick, server: configuration.urls.first ?? "", theme: theme, themes: themes,
             noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false, tlsUnverified: configuration.insecureTLS)
+        options.notices = notices
         let undelivered = await TerminalApp(engine: engine, options: options).run()
         await engineTask.value
         guard undelivered.isEmpty else {
@@ -173,22 +183,62 @@ struct WSChatCommand: AsyncParsableCommand {
         return 0
     }
 
-    /// The chat server library, in this process, on all interfaces: others can join.
-    private static func startServer(port: Int) async throws -> (ServiceGroup, Task<Int, Never>) {
+    /// The chat server library, in this process (on all interfaces unless told: others can
+    /// join). Returns once it listens, with the port; if it cannot, says why.
+    private static func startServer(host: String, port: Int) async throws -> (
+        ServiceGroup, Task<Void, any Error>, Int
+    ) {
         var settings = ChatServerConfiguration()
+        settings.host = host
         settings.port = port
         let server = ChatServer(configuration: settings, logger: Logger(label: "wschat-server"))
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let group = try server.makeServiceGroup(signals: []) { port in portSink.yield(port) }
-        let bound = Task {
-            var iterator = ports.makeAsyncIterator()
-            return await iterator.next() ?? port
+        let running = Task {
+            defer { portSink.finish() }
+            try await group.run()
         }
-        return (group, bound)
+        var iterator = ports.makeAsyncIterator()
+        if let bound = await iterator.next() { return (group, running, bound) }
+        do {
+            try await running.value
+        } catch {
+            throw ValidationError(
+                ChatServer.explain(startFailure: error, host: host, port: port)
+                    ?? "cannot start the server on port \(port): \(error)")
+        }
+        throw ValidationError("the server stopped before it listened on port \(port)")
+    }
+
+    /// The nick to use: the flag's or the config file's, which must be valid, else one made
+    /// from the login name.
+    func chosenNick(file: ConfigFile, environment: [String: String]) throws -> String {
+        if let given = nick ?? file.nick {
+            do throws(ProtocolError) {
+                return try Nick(validating: given).name
+            } catch {
+                let source = nick != nil ? "--nick" : "nick in the config file"
+                throw ValidationError("\(source) '\(given)' is not a valid nick: \(error.message)")
+            }
+        }
+        guard let login = environment["USER"], !login.isEmpty else { return "guest" }
+        return Nick.derived(from: login)?.name ?? "guest"
+    }
+
+    /// What the user should know before the chat starts (a nick made from the login name).
+    func notices(environment: [String: String], file: ConfigFile) -> [String] {
+        guard nick == nil, file.nick == nil, let login = environment["USER"], !login.isEmpty,
+            (try? Nick(validating: login)) == nil
+        else { return [] }
+        let derived = Nick.derived(from: login)?.name ?? "guest"
+        return [
+            "your login name \(login) is not a valid nick, so you are \(derived); choose one with --nick "
+                + "or nick = \"…\" in config.toml"
+        ]
     }
 
     func makeConfiguration(file: ConfigFile, environment: [String: String]) throws -> ClientConfiguration {
-        let nick = nick ?? file.nick ?? environment["USER"] ?? "guest"
+        let nick = try chosenNick(file: file, environment: environment)
         let servers = urls.isEmpty ? (file.servers ?? ["ws://localhost:8080/ws"]) : urls
         for url in servers where !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) {
             throw ValidationError("\(url) is not a WebSocket URL: use ws://HOST:PORT/ws or wss://…")

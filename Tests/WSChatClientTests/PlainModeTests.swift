@@ -92,6 +92,37 @@ struct PlainModeTests {
             alice.standardError.contains("never connected to ws://127.0.0.1:\(port)/ws: "), "\(alice.standardError)")
     }
 
+    @Test func anInvalidNickIsExplainedWithAFailingStatus() async throws {
+        let bad = try ProductProcess.launch(
+            "wschat", arguments: ["--plain", "--nick", "bad nick", "ws://127.0.0.1:1/ws"])
+        #expect(try await bad.waitForExit(timeout: .seconds(10)) != 0)
+        #expect(bad.standardError.contains("--nick 'bad nick' is not a valid nick: a nick may not contain U+20"))
+    }
+
+    /// A login name with a dot is common; it becomes a nick, and the user is told.
+    @Test func aLoginNameThatIsNoNickBecomesOne() async throws {
+        let server = try await TestServer.start()
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-\(UUID().uuidString)").path
+        let john = try ProductProcess.launch(
+            "wschat", arguments: ["--plain", server.url], environment: ["USER": "john.doe", "XDG_CONFIG_HOME": home])
+        try await john.waitForOutput { $0.contains("-- welcome to") }
+        #expect(john.outputLines.contains { $0.hasSuffix(", john_doe") }, "\(john.outputLines)")
+        john.closeInput()
+        #expect(try await john.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(john.standardError.contains("your login name john.doe is not a valid nick, so you are john_doe"))
+        try await server.stop()
+    }
+
+    @Test func hostingOnAPortInUseSaysSo() async throws {
+        let taken = try await TestServer.start()
+        let host = try ProductProcess.launch(
+            "wschat", arguments: ["--plain", "--host", "--bind", "127.0.0.1", "--port", String(taken.port)])
+        host.closeInput()
+        #expect(try await host.waitForExit(timeout: .seconds(20)) != 0)
+        #expect(host.standardError.contains("port \(taken.port) is in use"), "\(host.standardError)")
+        try await taken.stop()
+    }
+
     @Test func textModeShowsOneLinePerEvent() async throws {
         let server = try await TestServer.start()
         let mallory = try await server.user("mallory")

@@ -16,6 +16,16 @@ struct NickRuleTests {
         #expect(errorCode { _ = try Nick(validating: raw) } == .badNick)
     }
 
+    /// Login names that are not nicks become nicks: `john.doe` is `john_doe`.
+    @Test func aNickIsDerivedFromALoginName() {
+        #expect(Nick.derived(from: "john.doe")?.name == "john_doe")
+        #expect(Nick.derived(from: "Zoë O'Brien")?.name == "Zoë_O_Brien")
+        #expect(Nick.derived(from: String(repeating: "a", count: 40))?.name == String(repeating: "a", count: 32))
+        #expect(Nick.derived(from: "alice")?.name == "alice")
+        #expect(Nick.derived(from: "...") == nil)
+        #expect(Nick.derived(from: "") == nil)
+    }
+
     @Test func nicksAreNFCNormalised() throws {
         let decomposed = "Zoe\u{0301}"  // e + combining acute
         let nick = try Nick(validating: decomposed)

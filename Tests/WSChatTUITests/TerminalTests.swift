@@ -136,6 +136,23 @@ struct TerminalTests {
         server.signal(SIGTERM)
     }
 
+    /// Mistakes found at start are said on the terminal with a failing status, before any
+    /// full-screen mode: a port in use, a nick that is not one.
+    @Test func startupMistakesAreExplainedOnTheTerminal() async throws {
+        let (server, url) = try await Self.server()
+        let port = try #require(URLComponents(string: url)?.port)
+        let script =
+            "'\(Self.binary)' --host --port \(port); echo \"host exited $?\"; '\(Self.binary)' --nick 'bad nick' '\(url)'; "
+            + "echo \"nick exited $?\"; sleep 600"
+        let shell = try Self.session(["bash", "-c", script])
+        let screen = try await shell.waitFor("nick exited")
+        #expect(screen.contains("port \(port) is in use"))
+        #expect(screen.contains("host exited 64"))
+        #expect(screen.contains("'bad nick' is not a valid nick"))
+        #expect(screen.contains("nick exited 64"))
+        server.signal(SIGTERM)
+    }
+
     /// Home and End however the terminal encodes them (tmux sends ESC[1~ and ESC[4~).
     @Test func homeAndEndWorkInEveryCommonEncoding() async throws {
         let (server, url) = try await Self.server()

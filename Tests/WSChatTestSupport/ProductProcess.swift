@@ -9,6 +9,8 @@ public final class ProductProcess: Sendable {
     // Raw bytes: a read can end in the middle of a multi-byte character.
     private let output = Mutex(Data())
     private let errorOutput = Mutex(Data())
+    /// How many of stdout and stderr have reached their end.
+    private let streamsEnded = Mutex(0)
 
     /// The folder holding the executables SwiftPM built next to this test bundle.
     public static var productsDirectory: URL {
@@ -42,17 +44,24 @@ public final class ProductProcess: Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         let child = ProductProcess(process: process, input: stdin.fileHandleForWriting)
-        Self.collect(stdout) { data in child.output.withLock { $0.append(data) } }
-        Self.collect(stderr) { data in child.errorOutput.withLock { $0.append(data) } }
+        Self.collect(stdout, ended: { child.streamsEnded.withLock { $0 += 1 } }) { data in
+            child.output.withLock { $0.append(data) }
+        }
+        Self.collect(stderr, ended: { child.streamsEnded.withLock { $0 += 1 } }) { data in
+            child.errorOutput.withLock { $0.append(data) }
+        }
         try process.run()
         return child
     }
 
-    private static func collect(_ pipe: Pipe, append: @escaping @Sendable (Data) -> Void) {
+    private static func collect(
+        _ pipe: Pipe, ended: @escaping @Sendable () -> Void, append: @escaping @Sendable (Data) -> Void
+    ) {
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
                 handle.readabilityHandler = nil
+                ended()
             } else {
                 append(data)
             }
@@ -124,10 +133,21 @@ public final class ProductProcess: Sendable {
         kill(process.processIdentifier, signal)
     }
 
-    /// The exit status. The child is reaped here with waitpid: Foundation's own monitoring
-    /// did not always notice an exit in a test process that also runs tmux.
+    /// The exit status, once everything the process wrote has been read. The child is
+    /// reaped here with waitpid: Foundation's own monitoring did not always notice an exit
+    /// in a test process that also runs tmux.
     public func waitForExit(timeout: Duration) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
+        let status = try await reap(until: deadline)
+        // A child of the child may hold the pipes open: then what was read by the deadline is it.
+        while streamsEnded.withLock({ $0 }) < 2 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return status
+    }
+
+    private func reap(until deadline: ContinuousClock.Instant) async throws -> Int32 {
+        let timeout = ContinuousClock.now.duration(to: deadline)
         let pid = process.processIdentifier
         while true {
             var status: Int32 = 0

@@ -17,6 +17,8 @@ public final class TerminalApp: Sendable {
         public var noColor: Bool
         /// `--insecure`: TLS certificates are not checked, which the status bar keeps saying.
         public var tlsUnverified: Bool
+        /// What the user should read first (a nick made from the login name, say).
+        public var notices: [String] = []
 
         public init(
             nick: String, server: String, theme: String, themes: ThemeLibrary, noColor: Bool,
@@ -98,6 +100,7 @@ public final class TerminalApp: Sendable {
         var model = ChatModel(
             nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)
         model.tlsUnverified = options.tlsUnverified
+        for notice in options.notices { model.report(notice) }
         apply(theme: options.theme, to: screen, model: &model)
         screen.paint(Renderer.render(model, now: .now))
 
