@@ -239,9 +239,11 @@ struct WSChatCommand: AsyncParsableCommand {
 
     func makeConfiguration(file: ConfigFile, environment: [String: String]) throws -> ClientConfiguration {
         let nick = try chosenNick(file: file, environment: environment)
-        let servers = urls.isEmpty ? (file.servers ?? ["ws://localhost:8080/ws"]) : urls
-        for url in servers where !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) {
-            throw ValidationError("\(url) is not a WebSocket URL: use ws://HOST:PORT/ws or wss://…")
+        let servers: [String]
+        do throws(ServerURLError) {
+            servers = try urls.isEmpty ? (file.servers ?? ["ws://localhost:8080/ws"]) : urls.map(ServerURL.check)
+        } catch {
+            throw ValidationError(error.description)
         }
         let passwordPath = passwordFile ?? file.passwordFile.map(Self.expandTilde)
         var configuration = ClientConfiguration(

@@ -141,5 +141,10 @@ struct PlainModeTests {
         let wrong = try ProductProcess.launch("wschat", arguments: ["--plain", "http://example.invalid/ws"])
         #expect(try await wrong.waitForExit(timeout: .seconds(10)) != 0)
         #expect(wrong.standardError.contains("is not a WebSocket URL"))
+        for (url, reason) in [("ws://", "names no host"), ("ws://host:99999/ws", "between 1 and 65535")] {
+            let never = try ProductProcess.launch("wschat", arguments: ["--plain", url])
+            #expect(try await never.waitForExit(timeout: .seconds(10)) == 64)
+            #expect(never.standardError.contains(reason), "\(never.standardError)")
+        }
     }
 }

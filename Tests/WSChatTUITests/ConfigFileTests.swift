@@ -18,6 +18,11 @@ struct ConfigFileTests {
         ("[keepalive]\ninterval = -5\n", "config.toml:2: key \"interval\": must be a positive number of seconds"),
         ("insecure = \"yes\"\n", "config.toml:1: key \"insecure\": must be true or false"),
         ("nick = \n", "config.toml:1:"),
+        ("nick = \"a\"\nserver = \"http://x\"\n", "config.toml:2: key \"server\": http://x is not a WebSocket URL"),
+        (
+            "servers = [\"ws://a/ws\", \"wss://10.0.0.1/ws\"]\n",
+            "config.toml:1: key \"servers\": wss://10.0.0.1/ws: TLS"
+        ),
     ])
     func badFilesNameTheLineAndTheKey(_ example: (String, String)) {
         do {

@@ -139,8 +139,10 @@ public final class ProductProcess: Sendable {
     public func waitForExit(timeout: Duration) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         let status = try await reap(until: deadline)
-        // A child of the child may hold the pipes open: then what was read by the deadline is it.
-        while streamsEnded.withLock({ $0 }) < 2 && ContinuousClock.now < deadline {
+        // Another process started meanwhile (by a test running in parallel) may have inherited
+        // the pipes' write ends and hold them open: then what was read within 2 s is it.
+        let drained = min(deadline, .now + .seconds(2))
+        while streamsEnded.withLock({ $0 }) < 2 && ContinuousClock.now < drained {
             try await Task.sleep(for: .milliseconds(10))
         }
         return status

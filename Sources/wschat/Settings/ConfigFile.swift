@@ -1,5 +1,6 @@
 import Foundation
 import TOMLKit
+import WSChatClient
 
 /// `$XDG_CONFIG_HOME/wschat/config.toml`: what a user sets once instead of on every start.
 /// Flags override it. A bad file is reported with its line and key, never half-applied.
@@ -72,6 +73,13 @@ struct ConfigFile: Equatable {
             }
             return number
         }
+        func url(_ key: String, _ raw: String) throws -> String {
+            do throws(ServerURLError) {
+                return try ServerURL.check(raw)
+            } catch {
+                throw fail(key, error.description)
+            }
+        }
         func strings(_ key: String, _ value: any TOMLValueConvertible) throws -> [String] {
             guard let array = value.array else { throw fail(key, "must be a list of strings") }
             return try array.map { element in
@@ -81,8 +89,8 @@ struct ConfigFile: Equatable {
         }
         for (key, value) in table {
             switch key {
-            case "server": config.servers = [try string(key, value)]
-            case "servers": config.servers = try strings(key, value)
+            case "server": config.servers = [try url(key, try string(key, value))]
+            case "servers": config.servers = try strings(key, value).map { try url(key, $0) }
             case "nick": config.nick = try string(key, value)
             case "rooms": config.rooms = try strings(key, value)
             case "theme": config.theme = try string(key, value)
