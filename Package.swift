@@ -202,7 +202,6 @@ let package = Package(
             name: "WSChatTUITests",
             dependencies: [
                 "WSChatTUI", "WSChatClient", "WSChatProtocol", "WSChatTestSupport", "wschat", "wschat-server",
-                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(

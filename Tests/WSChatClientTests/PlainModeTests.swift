@@ -123,6 +123,29 @@ struct PlainModeTests {
         try await taken.stop()
     }
 
+    /// A lax server's frame with a raw ESC in a field this client does not know, and text
+    /// that would read backwards: line mode prints valid JSON and inert text.
+    @Test func lineModeOutputIsAlwaysValidJSONAndInertText() async throws {
+        let frame =
+            "{\"type\":\"message\",\"room\":\"general\",\"id\":1,\"ts\":0,\"from\":\"mallory\",\"cid\":\"m\","
+            + "\"text\":\"gnp.\u{202E}exe\",\"extra\":\"\u{1B}]0;owned\u{07}\"}"
+        for json in [true, false] {
+            let hostile = try await HostileServer.start(sending: [frame])
+            let alice = try ProductProcess.launch(
+                "wschat", arguments: ["--plain", "--nick", "alice"] + (json ? ["--json"] : []) + [hostile.url])
+            try await alice.waitForOutput { $0.contains("mallory") }
+            alice.closeInput()
+            _ = try await alice.waitForExit(timeout: .seconds(20))
+            #expect(!alice.standardOutput.unicodeScalars.contains { TerminalText.isInert($0) && $0 != "\n" })
+            if json {
+                #expect(Self.jsonObjects(alice).count == alice.outputLines.count, "\(alice.outputLines)")
+            } else {
+                #expect(alice.standardOutput.contains("<mallory> gnp.<U+202E>exe"))
+            }
+            try await hostile.stop()
+        }
+    }
+
     @Test func textModeShowsOneLinePerEvent() async throws {
         let server = try await TestServer.start()
         let mallory = try await server.user("mallory")

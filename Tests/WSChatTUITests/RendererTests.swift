@@ -91,7 +91,7 @@ struct RendererTests {
     @Test func controlCharactersAreDrawnInert() {
         let frame = Self.render(Self.model(messages: ["\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}x"]))
         let row = frame.grid.row(1)
-        #expect(row.contains("^[[2J^[]0;owned^G<9B>x"))
+        #expect(row.contains("^[[2J^[]0;owned^G<U+009B>x"))
         let caret = row.range(of: "^[")!
         let x = row.distance(from: row.startIndex, to: caret.lowerBound)
         #expect(frame.grid[x, 1].style == .key(.chatControl))

@@ -1,5 +1,6 @@
 import Foundation
 import WSChatClient
+import WSChatProtocol
 
 /// Draws a `ChatModel` into a `CellGrid`: the only place that knows what the screen looks
 /// like. Every pane is clipped to its own rectangle.
@@ -36,7 +37,7 @@ public enum Renderer {
         case .room: title = " #\(buffer.name)" + (buffer.topic.isEmpty ? "" : " — \(buffer.topic)")
         case .direct: title = " \(buffer.name) (direct messages)"
         }
-        title = Sanitizer.singleLine(title)
+        title = TerminalText.singleLine(title)
         grid.fill(y: 0, from: 0, to: layout.width, style: .key(.title))
         grid.put(title, x: 0, y: 0, style: .key(.title))
     }
@@ -71,7 +72,7 @@ public enum Renderer {
             let count = buffer.unread > 0 ? (buffer.highlighted ? " !\(buffer.unread)" : " \(buffer.unread)") : ""
             let number = index < 9 ? "\(index + 1) " : "  "
             let room = width - 1 - TextWidth.of(number) - TextWidth.of(count)
-            let name = String(TextWidth.prefix(of: Sanitizer.singleLine(mark + buffer.name), fitting: max(0, room)))
+            let name = String(TextWidth.prefix(of: TerminalText.singleLine(mark + buffer.name), fitting: max(0, room)))
             grid.fill(y: y, from: 0, to: width - 1, style: .key(style))
             grid.put(number + name, x: 0, y: y, limit: width - 1, style: .key(style))
             grid.put(count, x: width - 1 - TextWidth.of(count), y: y, limit: width - 1, style: .key(style))
@@ -142,14 +143,14 @@ public enum Renderer {
             let nickStyle: Style = line.isOwn ? .key(.chatNickSelf) : .nick(NickColor.index(for: from))
             if action {
                 prefix.append(("* ", .key(.chatAction)))
-                prefix.append((Sanitizer.singleLine(from) + " ", nickStyle))
+                prefix.append((TerminalText.singleLine(from) + " ", nickStyle))
                 body = inert(text, style: .key(.chatAction))
             } else {
-                prefix.append((Sanitizer.singleLine(from) + " ", nickStyle))
+                prefix.append((TerminalText.singleLine(from) + " ", nickStyle))
                 body = inert(text, style: textStyle)
             }
         case .pending(let text, let action, _):
-            prefix.append(((action ? "* " : "") + Sanitizer.singleLine(nick) + " ", .key(.chatPending)))
+            prefix.append(((action ? "* " : "") + TerminalText.singleLine(nick) + " ", .key(.chatPending)))
             body = inert(text, style: .key(.chatPending))
             body.append((" (sending…)", .key(.chatPending)))
         case .failed(let text, let reason):
@@ -178,7 +179,7 @@ public enum Renderer {
     }
 
     static func inert(_ text: String, style: Style) -> [Wrapping.Segment] {
-        Sanitizer.runs(text).map { run in (run.text, run.isControl ? .key(.chatControl) : style) }
+        TerminalText.runs(text).map { run in (run.text, run.isControl ? .key(.chatControl) : style) }
     }
 
     static func clock(_ milliseconds: Int64, timeZone: TimeZone) -> String {
@@ -198,7 +199,7 @@ public enum Renderer {
             return
         }
         var column = grid.put(
-            " [\(Sanitizer.singleLine(model.nick))] \(Sanitizer.singleLine(model.server)) · ", x: 0, y: y,
+            " [\(TerminalText.singleLine(model.nick))] \(TerminalText.singleLine(model.server)) · ", x: 0, y: y,
             style: .key(.status))
         if model.tlsUnverified {
             column = grid.put("⚠ TLS unverified", x: column, y: y, style: .key(.statusOffline))
@@ -214,7 +215,7 @@ public enum Renderer {
         let buffer = model.currentBuffer
         if case .room = buffer.kind {
             grid.put(
-                " · #\(Sanitizer.singleLine(buffer.name)) (\(buffer.members.count))", x: column, y: y,
+                " · #\(TerminalText.singleLine(buffer.name)) (\(buffer.members.count))", x: column, y: y,
                 style: .key(.status))
         }
     }
@@ -225,15 +226,17 @@ public enum Renderer {
         grid.fill(y: y, from: 0, to: layout.width, style: .key(.input))
         let prompt: String
         switch model.currentBuffer.kind {
-        case .room: prompt = "#\(Sanitizer.singleLine(model.currentBuffer.name))› "
-        case .direct: prompt = "@\(Sanitizer.singleLine(model.currentBuffer.name))› "
+        case .room: prompt = "#\(TerminalText.singleLine(model.currentBuffer.name))› "
+        case .direct: prompt = "@\(TerminalText.singleLine(model.currentBuffer.name))› "
         case .server: prompt = "› "
         }
         let promptEnd = grid.put(
             String(TextWidth.prefix(of: prompt, fitting: layout.width / 2)), x: 0, y: y, style: .key(.inputPrompt))
         let room = max(1, layout.width - promptEnd - 1)
         // What the user types is shown with its newlines (from a paste) as ↵.
-        let characters = model.editor.characters.map { $0 == "\n" ? "↵" : Character(Sanitizer.singleLine(String($0))) }
+        let characters = model.editor.characters.map {
+            $0 == "\n" ? "↵" : Character(TerminalText.singleLine(String($0)))
+        }
         let caret = model.editor.caret
         var start = 0
         while TextWidth.of(String(characters[start..<caret])) > room { start += 1 }

@@ -2,7 +2,7 @@
 /// padding, truncation, cursor placement). Width is a property of a grapheme cluster
 /// (`Character`), so ZWJ emoji, flags and VS16 sequences are one wide cell pair.
 public enum TextWidth {
-    /// 0, 1 or 2 cells. Control characters are 0 here: display them through `Sanitizer`.
+    /// 0, 1 or 2 cells. Control characters are 0 here: display them through `TerminalText`.
     public static func of(_ character: Character) -> Int {
         let scalars = character.unicodeScalars
         guard let first = scalars.first else { return 0 }

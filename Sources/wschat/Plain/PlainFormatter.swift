@@ -41,7 +41,7 @@ struct PlainFormatter {
     private func jsonLines(for event: EngineEvent, now: ContinuousClock.Instant) -> [String] {
         switch event {
         case .server(_, let raw):
-            return [raw]
+            return [Self.inertJSON(raw)]
         case .state(let state):
             let line: StateLine
             switch state {
@@ -100,15 +100,17 @@ struct PlainFormatter {
         case .state(let state):
             return ["-- \(state.summary(now: now))"]
         case .notice(let text):
-            return ["-- \(Self.inert(text))"]
+            return ["-- \(TerminalText.singleLine(text))"]
         case .olderHistoryNotShown(let room):
-            return ["-- \(Self.inert(EngineEvent.olderHistoryNotice(room: room)))"]
+            return ["-- \(TerminalText.singleLine(EngineEvent.olderHistoryNotice(room: room)))"]
         case .pending:
             return []
         case .undelivered(let message):
-            return ["!! not delivered: \(Self.inert(message.text))"]
+            return ["!! not delivered: \(TerminalText.singleLine(message.text))"]
         case .failed(let message, let error):
-            return ["!! not sent (\(error.code.rawValue): \(Self.inert(error.message))): \(Self.inert(message.text))"]
+            return [
+                "!! not sent (\(error.code.rawValue): \(TerminalText.singleLine(error.message))): \(TerminalText.singleLine(message.text))"
+            ]
         case .server(let message, _):
             return serverLines(message)
         }
@@ -117,53 +119,65 @@ struct PlainFormatter {
     private func serverLines(_ message: ServerMessage) -> [String] {
         switch message {
         case .welcome(let welcome):
-            var lines = ["-- welcome to \(Self.inert(welcome.server)), \(Self.inert(welcome.nick))"]
-            if let motd = welcome.motd { lines.append("-- \(Self.inert(motd))") }
+            var lines = [
+                "-- welcome to \(TerminalText.singleLine(welcome.server)), \(TerminalText.singleLine(welcome.nick))"
+            ]
+            if let motd = welcome.motd { lines.append("-- \(TerminalText.singleLine(motd))") }
             return lines
         case .joined(let joined):
-            let topic = joined.topic.isEmpty ? "" : " — \(Self.inert(joined.topic))"
-            return ["-- joined #\(Self.inert(joined.room)) (\(joined.members.count) here)\(topic)"]
+            let topic = joined.topic.isEmpty ? "" : " — \(TerminalText.singleLine(joined.topic))"
+            return ["-- joined #\(TerminalText.singleLine(joined.room)) (\(joined.members.count) here)\(topic)"]
                 + joined.history.map(Self.chatLine)
         case .parted(let room):
-            return ["-- left #\(Self.inert(room))"]
+            return ["-- left #\(TerminalText.singleLine(room))"]
         case .message(let chat):
             return [Self.chatLine(chat)]
         case .dm(let dm):
-            return ["\(Self.time(dm.ts)) <\(Self.inert(dm.from)) → \(Self.inert(dm.to))> \(Self.inert(dm.text))"]
+            return [
+                "\(Self.time(dm.ts)) <\(TerminalText.singleLine(dm.from)) → \(TerminalText.singleLine(dm.to))> \(TerminalText.singleLine(dm.text))"
+            ]
         case .presence(let presence):
-            let reason = presence.reason.map { " (\(Self.inert($0)))" } ?? ""
+            let reason = presence.reason.map { " (\(TerminalText.singleLine($0)))" } ?? ""
             let verb =
                 switch presence.event {
                 case .join: "joined"
                 case .part: "left"
                 case .quit: "quit"
                 }
-            return ["-- #\(Self.inert(presence.room)): \(Self.inert(presence.nick)) \(verb)\(reason)"]
+            return [
+                "-- #\(TerminalText.singleLine(presence.room)): \(TerminalText.singleLine(presence.nick)) \(verb)\(reason)"
+            ]
         case .nick(let old, let new):
-            return ["-- \(Self.inert(old)) is now \(Self.inert(new))"]
+            return ["-- \(TerminalText.singleLine(old)) is now \(TerminalText.singleLine(new))"]
         case .topic(let change):
             return [
-                "-- #\(Self.inert(change.room)): \(Self.inert(change.by)) set the topic: \(Self.inert(change.topic))"
+                "-- #\(TerminalText.singleLine(change.room)): \(TerminalText.singleLine(change.by)) set the topic: \(TerminalText.singleLine(change.topic))"
             ]
         case .rooms(let rooms):
             return rooms.isEmpty
                 ? ["-- no rooms"]
-                : rooms.map { "-- #\(Self.inert($0.room)) (\($0.members)) \(Self.inert($0.topic))" }
+                : rooms.map {
+                    "-- #\(TerminalText.singleLine($0.room)) (\($0.members)) \(TerminalText.singleLine($0.topic))"
+                }
         case .members(let room, let members):
-            return ["-- #\(Self.inert(room)): \(members.map(Self.inert).joined(separator: " "))"]
+            return [
+                "-- #\(TerminalText.singleLine(room)): \(members.map(TerminalText.singleLine).joined(separator: " "))"
+            ]
         case .pong(let t):
             return ["-- pong \(t)"]
         case .error(let error):
-            return ["!! \(error.code.rawValue): \(Self.inert(error.message))"]
+            return ["!! \(error.code.rawValue): \(TerminalText.singleLine(error.message))"]
         }
     }
 
     static func chatLine(_ message: ChatMessage) -> String {
-        let room = "#\(inert(message.room))"
+        let room = "#\(TerminalText.singleLine(message.room))"
         if message.action == true {
-            return "\(time(message.ts)) \(room) * \(inert(message.from)) \(inert(message.text))"
+            return
+                "\(time(message.ts)) \(room) * \(TerminalText.singleLine(message.from)) \(TerminalText.singleLine(message.text))"
         }
-        return "\(time(message.ts)) \(room) <\(inert(message.from))> \(inert(message.text))"
+        return
+            "\(time(message.ts)) \(room) <\(TerminalText.singleLine(message.from))> \(TerminalText.singleLine(message.text))"
     }
 
     static func time(_ milliseconds: Int64) -> String {
@@ -172,21 +186,36 @@ struct PlainFormatter {
         return String(format: "[%02d:%02d]", components.hour ?? 0, components.minute ?? 0)
     }
 
-    /// Text from the network, made safe for a terminal: control characters become caret
-    /// notation (`^[`), a newline becomes `↵` so that one event stays one line.
-    static func inert(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": result += " ↵ "
-            case "\t": result += " "
-            case _ where scalar.value < 0x20: result += "^" + String(UnicodeScalar(UInt8(scalar.value + 0x40)))
-            case _ where scalar.value == 0x7F: result += "^?"
-            case _ where (0x80...0x9F).contains(scalar.value):
-                result += "<U+\(String(scalar.value, radix: 16, uppercase: true))>"
-            default: result.unicodeScalars.append(scalar)
+    /// A frame as received, made one line of valid, inert JSON: inside strings, control and
+    /// bidi characters a lax server left raw become `\u` escapes (JSON does not allow them raw,
+    /// and `jq` refuses them); between values, line breaks become spaces.
+    static func inertJSON(_ raw: String) -> String {
+        guard raw.unicodeScalars.contains(where: { TerminalText.isInert($0) }) else { return raw }
+        var result = String.UnicodeScalarView()
+        var inString = false
+        var escaped = false
+        for scalar in raw.unicodeScalars {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if scalar == "\\" {
+                    escaped = true
+                } else if scalar == "\"" {
+                    inString = false
+                } else if TerminalText.isInert(scalar) {
+                    let hex = String(scalar.value, radix: 16)
+                    result.append(
+                        contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+                    continue
+                }
+            } else if scalar == "\"" {
+                inString = true
+            } else if TerminalText.isInert(scalar) {
+                result.append(" ")
+                continue
             }
+            result.append(scalar)
         }
-        return result
+        return String(result)
     }
 }

@@ -1,6 +1,6 @@
 import PropertyBased
 import Testing
-import WSChatTUI
+import WSChatProtocol
 
 /// Bytes a hostile server or user can get into a message: every C0 and C1 control, DEL,
 /// escape sequences' pieces, bidi controls, joiners, wide text and emoji.
@@ -13,10 +13,10 @@ private let terminalHostile: [Character] =
 private let hostileText = Gen<Character?>.element(of: terminalHostile).map { $0! }.string(of: 0...60)
 
 @Suite("The terminal sanitiser, at random")
-struct SanitizerPropertyTests {
+struct TerminalTextPropertyTests {
     @Test func noControlCharacterReachesTheTerminal() async {
         await propertyCheck(count: 3000, input: hostileText) { text in
-            let runs = Sanitizer.runs(text)
+            let runs = TerminalText.runs(text)
             for run in runs {
                 let controls = run.text.unicodeScalars.filter { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
                 if run.isControl {
@@ -25,17 +25,20 @@ struct SanitizerPropertyTests {
                     #expect(controls.allSatisfy { $0 == "\n" }, "only line breaks pass: \(text.debugDescription)")
                 }
             }
-            let line = Sanitizer.singleLine(text)
+            let line = TerminalText.singleLine(text)
             #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+            #expect(!line.unicodeScalars.contains { $0 == "\u{202E}" }, "no text reads backwards")
         }
     }
 
     @Test func nothingPrintableIsLost() async {
         await propertyCheck(count: 3000, input: hostileText) { text in
-            let kept = Sanitizer.runs(text).filter { !$0.isControl }.map(\.text).joined()
+            let kept = TerminalText.runs(text).filter { !$0.isControl }.map(\.text).joined()
             let printable = String(
                 String.UnicodeScalarView(
-                    text.unicodeScalars.filter { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) || $0 == "\n" }))
+                    text.unicodeScalars.filter {
+                        $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) && $0 != "\u{202E}" || $0 == "\n"
+                    }))
             #expect(
                 kept.replacingOccurrences(of: "    ", with: "") == printable.replacingOccurrences(of: "    ", with: ""))
         }
