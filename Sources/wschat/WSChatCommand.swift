@@ -132,6 +132,19 @@ struct WSChatCommand: AsyncParsableCommand {
             LoggingSystem.bootstrap { [logLevel] label in FileLogHandler(label: label, sink: sink, logLevel: logLevel) }
         }
 
+        let themes = ThemeLibrary.standard(
+            configDirectory: ConfigFile.configDirectory(environment: environment), environment: environment,
+            executable: URL(fileURLWithPath: CommandLine.arguments[0]))
+        let chosenTheme = theme ?? file.theme ?? "default"
+        if !plain {
+            do {
+                _ = try themes.load(chosenTheme)
+            } catch {
+                let source = theme != nil ? "--theme" : "theme in \(configPath.path)"
+                throw ValidationError("\(source): \(error)")
+            }
+        }
+
         var embedded: ServiceGroup?
         var serverTask: Task<Void, any Error>?
         if host {
@@ -151,7 +164,7 @@ struct WSChatCommand: AsyncParsableCommand {
                 .run()
         } else {
             status = await runTerminalUI(
-                configuration, theme: theme ?? file.theme ?? "default", environment: environment,
+                configuration, theme: chosenTheme, themes: themes, environment: environment,
                 notices: notices(environment: environment, file: file))
         }
         if let embedded {
@@ -162,13 +175,11 @@ struct WSChatCommand: AsyncParsableCommand {
     }
 
     private func runTerminalUI(
-        _ configuration: ClientConfiguration, theme: String, environment: [String: String], notices: [String]
+        _ configuration: ClientConfiguration, theme: String, themes: ThemeLibrary, environment: [String: String],
+        notices: [String]
     ) async -> Int32 {
         let engine = ChatEngine(configuration: configuration)
         let engineTask = Task { await engine.run() }
-        let themes = ThemeLibrary.standard(
-            configDirectory: ConfigFile.configDirectory(environment: environment), environment: environment,
-            executable: URL(fileURLWithPath: CommandLine.arguments[0]))
         var options = TerminalApp.Options(
             nick: configuration.nick, server: configuration.urls.first ?? "", theme: theme, themes: themes,
             noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false, tlsUnverified: configuration.insecureTLS)

@@ -166,6 +166,16 @@ struct ModelTests {
         #expect(model.editor.text == (1...8).map { "line \($0)" }.joined(separator: "\n"))
     }
 
+    /// An error in a buffer the user is not looking at marks it in the channel list.
+    @Test func anErrorOffScreenMarksItsBuffer() {
+        var model = Self.inRooms("general")
+        model.note(.error("offline: the server refused"), in: 0)
+        #expect(model.buffers[0].highlighted)
+        #expect(Renderer.render(model, now: .now).grid.row(1).contains("!"))
+        model.reportError("no theme \"nosuch\"")
+        #expect(model.currentBuffer.lines.last?.content == .error("no theme \"nosuch\""), "shown where the user is")
+    }
+
     @Test func buffersSwitchWithKeysAndClicks() {
         var model = Self.inRooms("general", "rust")
         #expect(model.current == 1, "the first room joined is shown")

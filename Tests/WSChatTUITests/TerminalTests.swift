@@ -143,13 +143,30 @@ struct TerminalTests {
         let port = try #require(URLComponents(string: url)?.port)
         let script =
             "'\(Self.binary)' --host --port \(port); echo \"host exited $?\"; '\(Self.binary)' --nick 'bad nick' '\(url)'; "
-            + "echo \"nick exited $?\"; sleep 600"
+            + "echo \"nick exited $?\"; '\(Self.binary)' --theme nosuch '\(url)'; echo \"theme exited $?\"; sleep 600"
         let shell = try Self.session(["bash", "-c", script])
-        let screen = try await shell.waitFor("nick exited")
+        let screen = try await shell.waitFor("theme exited")
+        #expect(screen.contains("--theme: no theme \"nosuch\": the themes are default, light, mono, solarized-dark"))
+        #expect(screen.contains("theme exited 64"))
         #expect(screen.contains("port \(port) is in use"))
         #expect(screen.contains("host exited 64"))
         #expect(screen.contains("'bad nick' is not a valid nick"))
         #expect(screen.contains("nick exited 64"))
+        server.signal(SIGTERM)
+    }
+
+    /// /theme with a name that is no theme says so in the buffer the user is looking at,
+    /// naming the themes there are (and no build folder).
+    @Test func aThemeErrorShowsWhereTheUserIsLooking() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", url])
+        try await alice.waitUntil("in #general") { Self.rows($0).last?.hasPrefix("#general›") == true }
+        try alice.type("/theme nosuch")
+        try alice.press("Enter")
+        let screen = try await alice.waitFor("no theme \"nosuch\"")
+        #expect(screen.contains("the themes are default, light"))
+        #expect(!screen.contains(".build"))
+        #expect(Self.rows(screen).last?.hasPrefix("#general›") == true, "shown in #general, where alice is")
         server.signal(SIGTERM)
     }
 

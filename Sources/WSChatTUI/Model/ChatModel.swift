@@ -87,7 +87,13 @@ public struct ChatModel: Equatable, Sendable {
     @discardableResult
     mutating func append(_ line: BufferLine, to index: Int, highlight: Bool = false) -> Bool {
         buffers[index].append(line)
-        guard index != current, !line.isOwn, case .message = line.content else { return false }
+        guard index != current, !line.isOwn else { return false }
+        if case .error = line.content {
+            // An error the user is not looking at marks its buffer, so that it is not missed.
+            buffers[index].highlighted = true
+            return false
+        }
+        guard case .message = line.content else { return false }
         if buffers[index].unread == 0 { buffers[index].readMarker = buffers[index].lines.count - 1 }
         buffers[index].unread += 1
         if highlight { buffers[index].highlighted = true }
@@ -126,5 +132,11 @@ extension ChatModel {
     /// Puts a message from the front end itself (a theme problem, say) in the server buffer.
     public mutating func report(_ text: String) {
         note(.notice(text), in: 0)
+    }
+
+    /// Puts an error from the front end itself (a theme that cannot load) where the user is
+    /// looking: the current buffer.
+    public mutating func reportError(_ text: String) {
+        note(.error(text))
     }
 }

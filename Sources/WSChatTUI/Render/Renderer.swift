@@ -69,7 +69,9 @@ public enum Renderer {
             case .room: mark = "#"
             case .direct: mark = "@"
             }
-            let count = buffer.unread > 0 ? (buffer.highlighted ? " !\(buffer.unread)" : " \(buffer.unread)") : ""
+            let count =
+                buffer.unread > 0
+                ? (buffer.highlighted ? " !\(buffer.unread)" : " \(buffer.unread)") : (buffer.highlighted ? " !" : "")
             let number = index < 9 ? "\(index + 1) " : "  "
             let room = width - 1 - TextWidth.of(number) - TextWidth.of(count)
             let name = String(TextWidth.prefix(of: TerminalText.singleLine(mark + buffer.name), fitting: max(0, room)))

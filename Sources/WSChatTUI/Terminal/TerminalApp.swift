@@ -149,15 +149,19 @@ public final class TerminalApp: Sendable {
         }
     }
 
+    /// Loads and applies a theme; under NO_COLOR the name is still checked, and mono applies.
     private func apply(theme name: String, to screen: CursesScreen, model: inout ChatModel) {
-        let chosen = options.noColor ? "mono" : name
         do {
-            let (theme, problems) = try options.themes.load(chosen)
-            screen.use(theme.limited(toColors: screen.colors))
-            for problem in problems { model.report(problem) }
-            if options.noColor && name != "mono" { model.report("NO_COLOR is set: using the mono theme") }
+            let (theme, problems) = try options.themes.load(name)
+            for problem in problems { model.reportError(problem) }
+            if options.noColor && name != "mono" {
+                screen.use(try options.themes.load("mono").theme.limited(toColors: screen.colors))
+                model.report("NO_COLOR is set: using the mono theme")
+            } else {
+                screen.use(theme.limited(toColors: screen.colors))
+            }
         } catch {
-            model.report("\(error)")
+            model.reportError("\(error)")
         }
     }
 }

@@ -28,7 +28,8 @@ public struct ThemeLibrary: Sendable {
         if name == "mono" && file(for: name) == nil { return (Theme.mono, []) }
         guard let file = file(for: name) else {
             throw ThemeError(
-                "no theme \"\(name)\" (looked in \(directories.map(\.path).prefix(2).joined(separator: ", ")) …)")
+                "no theme \"\(name)\": the themes are \(available.joined(separator: ", ")); add your own as "
+                    + "\(directories[0].path)/NAME.toml")
         }
         let text: String
         do {
@@ -37,6 +38,15 @@ public struct ThemeLibrary: Sendable {
             throw ThemeError("cannot read \(file.path): \(error.localizedDescription)")
         }
         return try Theme.parse(text, name: name)
+    }
+
+    /// Every theme that can be loaded by name, in order.
+    public var available: [String] {
+        let files = directories.flatMap { directory in
+            (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        }
+        let names = files.filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(".toml".count)) }
+        return Set(names + ["mono"]).sorted()
     }
 
     func file(for name: String) -> URL? {
