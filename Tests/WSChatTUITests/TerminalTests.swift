@@ -170,6 +170,58 @@ struct TerminalTests {
         server.signal(SIGTERM)
     }
 
+    /// The background of every cell of a captured screen (nil: the terminal's own), read
+    /// from the SGR sequences tmux writes before the cells they colour.
+    static func backgrounds(_ captured: String) -> [[Int?]] {
+        rows(captured).map { row in
+            var cells: [Int?] = []
+            var background: Int?
+            var scalars = row.unicodeScalars[...]
+            while let scalar = scalars.popFirst() {
+                guard scalar == "\u{1B}" else {
+                    cells.append(background)
+                    continue
+                }
+                guard scalars.popFirst() == "[" else { continue }
+                var body = ""
+                while let next = scalars.popFirst(), next != "m" { body.unicodeScalars.append(next) }
+                var parameters = body.split(separator: ";", omittingEmptySubsequences: false).map { Int($0) ?? 0 }[...]
+                if parameters.isEmpty { background = nil }
+                while let parameter = parameters.popFirst() {
+                    switch parameter {
+                    case 0, 49: background = nil
+                    case 40...47: background = parameter - 40
+                    case 100...107: background = parameter - 92
+                    case 48:
+                        if parameters.popFirst() == 5 { background = parameters.popFirst() }
+                    case 38:
+                        if parameters.popFirst() == 5 { _ = parameters.popFirst() }
+                    default: break
+                    }
+                }
+            }
+            return cells
+        }
+    }
+
+    /// The light theme paints the whole screen, not only the cells with text in them.
+    @Test func aThemePaintsTheWholeScreen() async throws {
+        let (server, url) = try await Self.server()
+        let alice = try TmuxSession.start(
+            [Self.binary, "--nick", "alice", "--theme", "light", url], width: 80, height: 12,
+            environment: ["NO_COLOR": "", "WSCHAT_THEMES": Self.themes, "HOME": NSTemporaryDirectory()])
+        try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        try alice.type("hello")
+        try alice.press("Enter")
+        try await alice.waitFor("alice hello")
+        let cells = Self.backgrounds(try alice.screenWithColours())
+        #expect(cells.count == 12)
+        for (y, row) in cells.enumerated() {
+            #expect(!row.contains(nil), "row \(y) shows the terminal's background: \(row)")
+        }
+        server.signal(SIGTERM)
+    }
+
     /// Home and End however the terminal encodes them (tmux sends ESC[1~ and ESC[4~).
     @Test func homeAndEndWorkInEveryCommonEncoding() async throws {
         let (server, url) = try await Self.server()

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import WSChatClient
+import WSChatProtocol
 
 @testable import WSChatTUI
 
@@ -15,6 +17,28 @@ struct ThemeTests {
         #expect(problems.isEmpty, "\(problems)")
         #expect(theme.name == name)
         #expect(!theme.nickPalette.isEmpty)
+    }
+
+    /// A theme with a background of its own paints every cell: channel list, borders,
+    /// times, empty space. None shows the terminal's background.
+    @Test(arguments: ["light", "solarized-dark"])
+    func aThemeWithABackgroundPaintsTheWholeScreen(_ name: String) throws {
+        let (theme, _) = try ThemeLibrary(directories: [Self.shipped]).load(name)
+        var model = ChatModel(nick: "alice", server: "test", width: 60, height: 12)
+        _ = model.handle(
+            .engine(
+                .server(
+                    .joined(
+                        .init(
+                            room: "general", epoch: "e", topic: "t", members: ["alice", "bob"],
+                            history: [.init(room: "general", id: 1, ts: 0, from: "bob", text: "hi alice", cid: "c")],
+                            more: false)), raw: "")))
+        let grid = Renderer.render(model, now: .now).grid
+        for y in 0..<grid.height {
+            for x in 0..<grid.width {
+                #expect(theme.look(for: grid[x, y].style).background != .terminal, "cell \(x),\(y): \(grid[x, y])")
+            }
+        }
     }
 
     @Test func theDefaultThemeKeepsTheTerminalsOwnBackground() throws {

@@ -52,6 +52,11 @@ public final class TmuxSession: Sendable {
         try tmux(["capture-pane", "-p", "-t", name])
     }
 
+    /// The screen with its colours and attributes, as SGR escape sequences.
+    public func screenWithColours() throws -> String {
+        try tmux(["capture-pane", "-e", "-p", "-t", name])
+    }
+
     /// A tmux format for the pane, e.g. `#{pane_title}` or `#{alternate_on}`.
     public func display(_ format: String) throws -> String {
         try tmux(["display-message", "-p", "-t", name, format]).trimmingCharacters(in: .whitespacesAndNewlines)

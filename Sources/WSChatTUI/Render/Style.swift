@@ -8,6 +8,8 @@ public enum Style: Hashable, Sendable {
 
 /// The theme keys, named by meaning (`chat.time`, `channels.unread`, …).
 public enum StyleKey: String, CaseIterable, Sendable {
+    /// The whole screen: empty space, and the colours of any look that names none itself.
+    case screen = "screen"
     case title = "title"
     case chatTime = "chat.time"
     case chatText = "chat.text"

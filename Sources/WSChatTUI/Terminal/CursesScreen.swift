@@ -67,6 +67,11 @@ final class CursesScreen {
         self.theme = theme
         attributes.removeAll()
         pairs.removeAll()
+        // What ncurses clears to is the theme's screen too, not the terminal's own colours.
+        let (attr, pair) = look(.plain)
+        var blank = cchar_t()
+        setcchar(&blank, [wchar_t(32), 0], attr, pair, nil)
+        wbkgrnd(wschat_stdscr(), &blank)
         clear()
     }
 

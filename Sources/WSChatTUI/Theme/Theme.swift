@@ -30,12 +30,19 @@ public struct Theme: Equatable, Sendable {
         self.name = name
     }
 
+    /// How `style` looks. A theme paints the whole screen: a look that names no foreground
+    /// or background takes the `screen` look's, and so does empty space.
     public func look(for style: Style) -> Look {
+        let screen = looks[.screen] ?? Look()
+        var look: Look
         switch style {
-        case .plain: Look()
-        case .key(let key): looks[key] ?? Theme.mono.looks[key] ?? Look()
-        case .nick(let index): nickPalette.isEmpty ? Look() : nickPalette[index % nickPalette.count]
+        case .plain: return screen
+        case .key(let key): look = looks[key] ?? Theme.mono.looks[key] ?? Look()
+        case .nick(let index): look = nickPalette.isEmpty ? Look() : nickPalette[index % nickPalette.count]
         }
+        if look.foreground == .terminal { look.foreground = screen.foreground }
+        if look.background == .terminal { look.background = screen.background }
+        return look
     }
 
     /// The same theme for a terminal with fewer colours: each colour becomes the nearest one
