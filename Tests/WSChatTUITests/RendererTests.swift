@@ -84,8 +84,27 @@ struct RendererTests {
         #expect(TextWidth.of("🧑‍🤝‍🧑") == 2, "a ZWJ sequence is one cluster")
         #expect(TextWidth.of("🇯🇵") == 2, "a flag is one cluster")
         #expect(TextWidth.of("❤️") == 2, "VS16 makes a text symbol an emoji")
+        #expect(TextWidth.of("👍🏽") == 2 && TextWidth.of("1️⃣") == 2 && TextWidth.of("🏳️‍🌈") == 2)
+        #expect(TextWidth.of("क्‍ष") == 1, "a joiner in Devanagari is no emoji sequence")
         #expect(TextWidth.of("e\u{0301}") == 1, "a combining mark adds no width")
         #expect(TextWidth.of("\u{200B}") == 0)
+    }
+
+    /// A terminal that joins ZWJ sequences but not skin tones, and ignores VS16 (tmux 3.3):
+    /// each sequence is as wide as it draws it.
+    @Test func emojiSequencesAreAsWideAsTheTerminalDrawsThem() {
+        let tmux = EmojiRendering(joinsZWJSequences: true, joinsModifiers: false, widensWithVS16: false)
+        func width(_ text: Character, _ rendering: EmojiRendering) -> Int {
+            TextWidth.emojiSequenceWidth(text.unicodeScalars, rendering)
+        }
+        #expect(width("👨‍👩‍👧‍👦", tmux) == 2)
+        #expect(width("👍🏽", tmux) == 4)
+        #expect(width("🧑🏻‍💻", tmux) == 4)
+        #expect(width("🏳️‍🌈", tmux) == 1)
+        #expect(width("❤️", tmux) == 1)
+        let none = EmojiRendering(joinsZWJSequences: false, joinsModifiers: false, widensWithVS16: false)
+        #expect(width("👨‍👩‍👧‍👦", none) == 8)
+        #expect(width("👨‍👩‍👧‍👦", .unicode) == 2 && width("🧑🏻‍💻", .unicode) == 2 && width("🏳️‍🌈", .unicode) == 2)
     }
 
     @Test func controlCharactersAreDrawnInert() {

@@ -222,6 +222,37 @@ struct TerminalTests {
         server.signal(SIGTERM)
     }
 
+    /// Emoji sequences reach the terminal whole (ncurses alone would cut them to their first
+    /// character): the line shows as this terminal shows it when a plain program prints it,
+    /// and no row is pushed out of line, then or after the next repaint.
+    @Test func emojiSequencesReachTheTerminalWhole() async throws {
+        let line = "👨‍👩‍👧‍👦 🇨🇳 👍🏽 🧑🏻‍💻 🏳️‍🌈 ❤️ end"
+        let plain = try TmuxSession.start(["bash", "-c", "printf '%s\\n' \"$0\"; sleep 600", line])
+        let reference = try await plain.waitFor("end").split(separator: "\n").first.map(String.init) ?? ""
+        let (server, url) = try await Self.server()
+        let alice = try Self.wschat(["--nick", "alice", url])
+        let bob = try Self.wschat(["--nick", "bob", url])
+        for session in [alice, bob] {
+            try await session.waitUntil("in #general") { Self.rows($0).last?.hasPrefix("#general›") == true }
+        }
+        try alice.type(line)
+        try await alice.waitUntil("typed whole") { Self.rows($0).last == "#general› " + reference }
+        try alice.press("Enter")
+        func aligned(_ screen: String) -> Bool {
+            Self.rows(screen).dropFirst().dropLast(2).allSatisfy { Array($0).count > 19 && Array($0)[19] == "│" }
+        }
+        for session in [alice, bob] {
+            let screen = try await session.waitFor("alice " + reference)
+            #expect(aligned(screen), "\(screen)")
+        }
+        try bob.type("after 之后")
+        try bob.press("Enter")
+        let after = try await alice.waitFor("bob after 之后")
+        #expect(after.contains("alice " + reference), "still whole after a repaint")
+        #expect(aligned(after), "\(after)")
+        server.signal(SIGTERM)
+    }
+
     /// Home and End however the terminal encodes them (tmux sends ESC[1~ and ESC[4~).
     @Test func homeAndEndWorkInEveryCommonEncoding() async throws {
         let (server, url) = try await Self.server()
@@ -256,7 +287,7 @@ struct TerminalTests {
         let script =
             "set -m; trap '' TTIN TTOU; '\(Self.binary)' --nick alice '\(url)' & wait $!; echo \"wschat exited $?\""
         let shell = try Self.session(["bash", "-c", script + "; sleep 600"])
-        try await shell.waitFor("#general›")
+        try await shell.waitUntil("wschat on screen") { $0.contains("#general›") || $0.contains("wschat exited") }
         // A key makes the terminal readable; reading it fails with EIO.
         try shell.type("x")
         let screen = try await shell.waitFor("wschat exited", timeout: .seconds(30))

@@ -2,7 +2,7 @@
 /// Tests read it back as text, so layout is tested without a terminal.
 public struct CellGrid: Equatable, Sendable {
     public struct Cell: Equatable, Sendable {
-        /// One grapheme cluster; empty for the right half of a wide character.
+        /// One grapheme cluster; empty for the cells to the right of a wide character.
         public var text: String
         public var style: Style
         public var isContinuation: Bool { text.isEmpty }
@@ -37,7 +37,7 @@ public struct CellGrid: Equatable, Sendable {
             guard column + cells <= end else { break }
             if column >= 0 {
                 self.cells[y * width + column] = Cell(text: String(character), style: style)
-                if cells == 2 { self.cells[y * width + column + 1] = Cell(text: "", style: style) }
+                for extra in 1..<cells { self.cells[y * width + column + extra] = Cell(text: "", style: style) }
             }
             column += cells
         }

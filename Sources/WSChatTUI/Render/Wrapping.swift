@@ -63,7 +63,7 @@ enum Wrapping {
             } else if character == " " {
                 if word.first != " " { flush() }
                 word.append(character)
-            } else if TextWidth.of(character) == 2 {
+            } else if TextWidth.of(character) >= 2 {
                 flush()
                 tokens.append(String(character))
             } else {

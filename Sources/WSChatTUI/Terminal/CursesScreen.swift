@@ -53,6 +53,9 @@ final class CursesScreen {
         for home in ["\u{1B}[1~", "\u{1B}[H", "\u{1B}OH", "\u{1B}[7~"] { define_key(home, KEY_HOME) }
         for end in ["\u{1B}[4~", "\u{1B}[F", "\u{1B}OF", "\u{1B}[8~"] { define_key(end, KEY_END) }
         wschat_wake_on_resize(resizeWake)
+        refresh()
+        if let rendering = probeEmojiRendering() { TextWidth.emojiRendering = rendering }
+        clearok(wschat_stdscr(), true)
         write(STDOUT_FILENO, "\u{1B}[?2004h", 8)
     }
 
@@ -85,29 +88,133 @@ final class CursesScreen {
     func paint(_ frame: Renderer.Frame) {
         let grid = frame.grid
         var cell = cchar_t()
+        var whole: [(x: Int, y: Int, text: String, look: Theme.Look)] = []
+        func blank(_ x: Int, _ y: Int, _ attr: attr_t, _ pair: Int16) {
+            setcchar(&cell, [wchar_t(32), 0], attr, pair, nil)
+            mvwadd_wch(wschat_stdscr(), Int32(y), Int32(x), &cell)
+        }
         for y in 0..<grid.height {
             var x = 0
             while x < grid.width {
                 let content = grid[x, y]
                 let (attr, pair) = look(content.style)
-                let wide = x + 1 < grid.width && grid[x + 1, y].isContinuation
-                var scalars = Array(content.text.unicodeScalars.map { wchar_t(bitPattern: $0.value) })
-                if scalars.count > Int(wschat_cchar_max()) { scalars = [scalars[0]] }
-                scalars.append(0)
-                setcchar(&cell, scalars, attr, pair, nil)
-                mvwadd_wch(wschat_stdscr(), Int32(y), Int32(x), &cell)
-                // Where the terminal's idea of a width is narrower than ours (VS16 emoji,
-                // say), fill the second cell so nothing stale shows through.
-                if wide, wschat_wcwidth(scalars[0]) < 2 {
-                    var space = cchar_t()
-                    setcchar(&space, [wchar_t(32), 0], attr, pair, nil)
-                    mvwadd_wch(wschat_stdscr(), Int32(y), Int32(x + 1), &space)
+                var cells = 1
+                while x + cells < grid.width && grid[x + cells, y].isContinuation { cells += 1 }
+                let scalars = content.text.unicodeScalars.map { wchar_t(bitPattern: $0.value) }
+                if Self.needsWholeWrite(scalars) {
+                    // ncurses keeps one spacing character per cell, which would cut this
+                    // cluster: it gets blanks, and the cluster is written whole below.
+                    for offset in 0..<cells { blank(x + offset, y, attr, pair) }
+                    whole.append((x, y, content.text, theme.look(for: content.style)))
+                } else {
+                    setcchar(&cell, scalars + [0], attr, pair, nil)
+                    mvwadd_wch(wschat_stdscr(), Int32(y), Int32(x), &cell)
+                    // Where the terminal's idea of a width is narrower than ours (VS16 emoji,
+                    // say), fill the other cells so nothing stale shows through.
+                    for offset in max(1, Int(wschat_wcwidth(scalars.first ?? 32)))..<max(1, cells) {
+                        blank(x + offset, y, attr, pair)
+                    }
                 }
-                x += wide ? 2 : 1
+                x += cells
             }
         }
         wmove(wschat_stdscr(), Int32(frame.cursorY), Int32(frame.cursorX))
         wrefresh(wschat_stdscr())
+        if !whole.isEmpty { writeWhole(whole, cursorX: frame.cursorX, cursorY: frame.cursorY) }
+    }
+
+    /// A cluster with more than one spacing character (a flag, a skin tone, a ZWJ sequence),
+    /// or more characters than a `cchar_t` holds.
+    static func needsWholeWrite(_ scalars: [wchar_t]) -> Bool {
+        scalars.count > Int(wschat_cchar_max()) || scalars.dropFirst().contains { wschat_wcwidth($0) != 0 }
+    }
+
+    /// Writes clusters straight to the terminal at their cells, after every refresh (so also
+    /// whenever ncurses repainted their blanks), with their colours; then puts the cursor back
+    /// and the attributes where ncurses believes they are.
+    private func writeWhole(_ clusters: [(x: Int, y: Int, text: String, look: Theme.Look)], cursorX: Int, cursorY: Int)
+    {
+        var output = ""
+        for cluster in clusters {
+            output += "\u{1B}[\(cluster.y + 1);\(cluster.x + 1)H\u{1B}[\(Self.sgr(cluster.look))m\(cluster.text)"
+        }
+        output += "\u{1B}[0m\u{1B}[\(cursorY + 1);\(cursorX + 1)H"
+        var bytes = Array(output.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written <= 0 { break }
+            bytes = bytes.dropFirst(written)
+        }
+        // ncurses tracks the terminal's attributes to skip redundant changes: after ours,
+        // make it set them itself, ending at normal, so that its next paint starts right.
+        vidattr(chtype(wschat_a_bold()))
+        vidattr(chtype(wschat_a_normal()))
+        fflush(nil)
+    }
+
+    /// The SGR parameters for a look.
+    static func sgr(_ look: Theme.Look) -> String {
+        var parameters = ["0"]
+        if look.bold { parameters.append("1") }
+        if look.dim { parameters.append("2") }
+        if look.italic { parameters.append("3") }
+        if look.underline { parameters.append("4") }
+        if look.reverse { parameters.append("7") }
+        func colour(_ color: Theme.Color, base: Int) -> String {
+            switch color {
+            case .terminal: "\(base + 9)"
+            case .indexed(let n) where n < 8: "\(base + n)"
+            case .indexed(let n) where n < 16: "\(base + 60 + n - 8)"
+            case .indexed(let n): "\(base + 8);5;\(n)"
+            }
+        }
+        parameters.append(colour(look.foreground, base: 30))
+        parameters.append(colour(look.background, base: 40))
+        return parameters.joined(separator: ";")
+    }
+
+    /// Asks the terminal how it draws emoji sequences: each probe is written at the top left
+    /// and the cursor position requested (DSR 6); the column it reports gives the width.
+    /// Nil when the terminal does not answer. Keys typed meanwhile are given back to ncurses.
+    private func probeEmojiRendering() -> EmojiRendering? {
+        var typed: [UInt8] = []
+        defer {
+            for scalar in String(decoding: typed, as: UTF8.self).unicodeScalars.reversed() {
+                unget_wch(wchar_t(bitPattern: scalar.value))
+            }
+        }
+        func width(of probe: String) -> Int? {
+            let request = "\u{1B}[1;1H\(probe)\u{1B}[6n"
+            _ = request.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
+            let deadline = ContinuousClock.now + .milliseconds(500)
+            var response: [UInt8] = []
+            while ContinuousClock.now < deadline {
+                var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 50) > 0 else { continue }
+                var byte: UInt8 = 0
+                guard read(STDIN_FILENO, &byte, 1) == 1 else { return nil }
+                if response.isEmpty && byte != 0x1B {
+                    typed.append(byte)
+                    continue
+                }
+                response.append(byte)
+                if byte == UInt8(ascii: "R") {
+                    // ESC [ row ; column R
+                    let text = String(decoding: response.dropFirst(2).dropLast(), as: UTF8.self)
+                    return text.split(separator: ";").last.flatMap { Int($0) }.map { $0 - 1 }
+                }
+                if response.count > 16 {
+                    typed += response
+                    response = []
+                }
+            }
+            typed += response
+            return nil
+        }
+        guard let zwj = width(of: "👨‍👩‍👧"), let modifier = width(of: "👍🏽"), let vs16 = width(of: "❤️") else {
+            return nil
+        }
+        return EmojiRendering(joinsZWJSequences: zwj == 2, joinsModifiers: modifier == 2, widensWithVS16: vs16 == 2)
     }
 
     private func look(_ style: Style) -> (attr_t, Int16) {

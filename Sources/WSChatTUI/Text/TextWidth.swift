@@ -1,21 +1,102 @@
+import Synchronization
+
+/// How a terminal draws emoji sequences, which differs between terminals: whether it joins
+/// a ZWJ sequence (👨‍👩‍👧‍👦) or a skin-tone modifier (👍🏽) into one glyph, and whether VS16
+/// makes a text symbol (❤️) two cells wide. Modern terminals do all three; tmux 3.3 joins ZWJ
+/// sequences only. The terminal layer asks the terminal at start (`CursesScreen`).
+public struct EmojiRendering: Equatable, Sendable {
+    public var joinsZWJSequences: Bool
+    public var joinsModifiers: Bool
+    public var widensWithVS16: Bool
+
+    public init(joinsZWJSequences: Bool = true, joinsModifiers: Bool = true, widensWithVS16: Bool = true) {
+        self.joinsZWJSequences = joinsZWJSequences
+        self.joinsModifiers = joinsModifiers
+        self.widensWithVS16 = widensWithVS16
+    }
+
+    /// What Unicode (UTS #51) says, and what a terminal that never answers is taken to do.
+    public static let unicode = EmojiRendering()
+
+    var bits: UInt8 {
+        (joinsZWJSequences ? 1 : 0) | (joinsModifiers ? 2 : 0) | (widensWithVS16 ? 4 : 0)
+    }
+
+    init(bits: UInt8) {
+        self.init(joinsZWJSequences: bits & 1 != 0, joinsModifiers: bits & 2 != 0, widensWithVS16: bits & 4 != 0)
+    }
+}
+
 /// How many terminal cells text takes: the one width function used everywhere (wrapping,
 /// padding, truncation, cursor placement). Width is a property of a grapheme cluster
-/// (`Character`), so ZWJ emoji, flags and VS16 sequences are one wide cell pair.
+/// (`Character`): a flag is two cells, and an emoji sequence is as wide as the terminal in
+/// use draws it (`emojiRendering`), so that what is painted never pushes a row out of line.
 public enum TextWidth {
-    /// 0, 1 or 2 cells. Control characters are 0 here: display them through `TerminalText`.
+    private static let rendering = Atomic<UInt8>(EmojiRendering.unicode.bits)
+
+    /// How the terminal in use draws emoji sequences; set once the terminal has been asked.
+    public static var emojiRendering: EmojiRendering {
+        get { EmojiRendering(bits: rendering.load(ordering: .relaxed)) }
+        set { rendering.store(newValue.bits, ordering: .relaxed) }
+    }
+
+    /// Cells: 0 for a lone zero-width character, else 1 or more (an emoji sequence a terminal
+    /// does not join takes the cells of its parts). Control characters are 0 here: display
+    /// them through `TerminalText`.
     public static func of(_ character: Character) -> Int {
         let scalars = character.unicodeScalars
         guard let first = scalars.first else { return 0 }
         if isZeroWidth(first) && scalars.count == 1 { return 0 }
         if first.properties.generalCategory == .control { return 0 }
         if scalars.count > 1 {
-            // An emoji sequence (ZWJ, skin tone, keycap, or a text symbol made emoji by VS16)
-            // and a flag (two regional indicators) are drawn two cells wide.
-            if scalars.contains("\u{FE0F}") || scalars.contains("\u{200D}") && first.properties.isEmoji { return 2 }
             if isRegionalIndicator(first) { return 2 }
+            if first.properties.isEmoji, scalars.contains(where: isEmojiJoiner) {
+                return emojiSequenceWidth(scalars, emojiRendering)
+            }
         }
-        if first.properties.isEmojiPresentation || isEastAsianWide(first.value) { return 2 }
-        return 1
+        return baseWidth(first)
+    }
+
+    /// An emoji sequence's cells as a terminal with `rendering` draws it: each part it does
+    /// not join to the one before takes cells of its own.
+    static func emojiSequenceWidth(_ scalars: Character.UnicodeScalarView, _ rendering: EmojiRendering) -> Int {
+        var total = 0
+        var last = 0
+        var afterJoiner = false
+        for scalar in scalars {
+            switch scalar.value {
+            case 0x200D:
+                afterJoiner = true
+                continue
+            case 0xFE0F:
+                if rendering.widensWithVS16 && last == 1 {
+                    total += 1
+                    last = 2
+                }
+                continue
+            case 0x1F3FB...0x1F3FF where total > 0 && rendering.joinsModifiers:
+                continue
+            default:
+                break
+            }
+            if isZeroWidth(scalar) { continue }
+            let joined = afterJoiner && total > 0 && rendering.joinsZWJSequences
+            afterJoiner = false
+            if joined { continue }
+            last = scalar.value >= 0x1F3FB && scalar.value <= 0x1F3FF ? 2 : baseWidth(scalar)
+            total += last
+        }
+        return max(total, 1)
+    }
+
+    /// What makes a cluster an emoji sequence: a joiner, an emoji presentation selector or
+    /// a skin-tone modifier.
+    static func isEmojiJoiner(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value == 0x200D || scalar.value == 0xFE0F || (0x1F3FB...0x1F3FF).contains(scalar.value)
+    }
+
+    static func baseWidth(_ scalar: Unicode.Scalar) -> Int {
+        scalar.properties.isEmojiPresentation || isEastAsianWide(scalar.value) ? 2 : 1
     }
 
     public static func of(_ text: some StringProtocol) -> Int {
