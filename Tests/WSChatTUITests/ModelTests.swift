@@ -176,6 +176,24 @@ struct ModelTests {
         #expect(model.currentBuffer.lines.last?.content == .error("no theme \"nosuch\""), "shown where the user is")
     }
 
+    @Test func topicWithoutTextShowsItAndCloseClosesTheBuffer() {
+        var model = Self.inRooms("general")
+        model.buffers[1].topic = "Swift on servers"
+        Self.typed(&model, "/topic")
+        #expect(model.handle(.key(.enter)).isEmpty, "nothing is sent")
+        #expect(model.currentBuffer.lines.last?.content == .notice("topic of #general: Swift on servers"))
+        Self.typed(&model, "/topic -delete")
+        #expect(model.handle(.key(.enter)) == [.perform(.topic(room: "general", topic: ""))])
+        Self.typed(&model, "/msg bob hi")
+        _ = model.handle(.key(.enter))
+        #expect(model.currentBuffer.name == "bob")
+        Self.typed(&model, "/close")
+        _ = model.handle(.key(.enter))
+        #expect(!model.buffers.contains { $0.name == "bob" } && model.currentBuffer.name == "general")
+        Self.typed(&model, "/close")
+        #expect(model.handle(.key(.enter)) == [.perform(.part(room: "general"))], "a room is left")
+    }
+
     @Test func buffersSwitchWithKeysAndClicks() {
         var model = Self.inRooms("general", "rust")
         #expect(model.current == 1, "the first room joined is shown")

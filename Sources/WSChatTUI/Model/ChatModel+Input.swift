@@ -130,8 +130,8 @@ extension ChatModel {
         case .invalid(let message):
             note(.error(message))
             return []
-        case .local(let name, let argument):
-            return runLocal(name, argument)
+        case .local(let command, let argument):
+            return runLocal(command, argument)
         case .command(let command):
             switch command {
             case .join(let room):
@@ -170,37 +170,58 @@ extension ChatModel {
         return [.perform(.quitWhenDelivered(within: Self.quitDrain, reason: reason))]
     }
 
-    private mutating func runLocal(_ name: String, _ argument: String) -> [Effect] {
-        switch name {
-        case "help":
+    private mutating func runLocal(_ command: LocalCommand, _ argument: String) -> [Effect] {
+        switch command {
+        case .help:
             help(argument.trimmingCharacters(in: .whitespaces))
-        case "clear":
+        case .clear:
             buffers[current].lines.removeAll()
             buffers[current].readMarker = nil
             buffers[current].scrollBack = 0
-        case "theme":
-            let theme = argument.trimmingCharacters(in: .whitespaces)
-            guard !theme.isEmpty else {
-                note(.error("usage: /theme NAME"))
+        case .theme:
+            return [.theme(argument)]
+        case .showTopic:
+            guard let index = index(of: .room(key: Self.key(room: argument))) else {
+                note(.error("you are not in #\(argument)"))
                 return []
             }
-            return [.theme(theme)]
-        default:
-            note(.error("unknown command /\(name) — /help lists the commands"))
+            let topic = buffers[index].topic
+            note(
+                .notice(
+                    topic.isEmpty
+                        ? "#\(buffers[index].name) has no topic" : "topic of #\(buffers[index].name): \(topic)"))
+        case .close:
+            return closeCurrentBuffer()
         }
         return []
     }
 
+    /// `/close`: a room is left (its buffer goes when the server confirms), a DM buffer is
+    /// closed at once; the server buffer stays.
+    private mutating func closeCurrentBuffer() -> [Effect] {
+        switch currentBuffer.kind {
+        case .server:
+            note(.error("the server buffer stays open; /quit leaves"))
+            return []
+        case .room:
+            return [.perform(.part(room: currentBuffer.name))]
+        case .direct:
+            let closing = current
+            buffers.remove(at: closing)
+            current = max(0, closing - 1)
+            return []
+        }
+    }
+
     private mutating func help(_ topic: String) {
-        let all = InputLine.engineCommands + Completion.localCommands
         let wanted = topic.hasPrefix("/") ? String(topic.dropFirst()) : topic
         if wanted.isEmpty {
             note(.notice("commands (Tab completes them; /help COMMAND for one):"))
-            for command in all.sorted(by: { $0.name < $1.name }) {
+            for command in SlashCommand.all.sorted(by: { $0.name < $1.name }) {
                 note(.notice("  \(command.usage) — \(command.summary)"))
             }
             note(.notice("keys: Alt-1…9, Ctrl-N/Ctrl-P or a click switch buffers; PgUp/PgDn and the wheel scroll"))
-        } else if let command = all.first(where: { $0.name == wanted.lowercased() }) {
+        } else if let command = SlashCommand.named(wanted) {
             note(.notice("\(command.usage) — \(command.summary)"))
         } else {
             note(.error("no command /\(wanted) — /help lists the commands"))

@@ -7,15 +7,8 @@ struct Completion: Equatable, Sendable {
     let candidates: [String]
     var index = 0
 
-    /// Commands the terminal UI adds to the engine's.
-    static let localCommands: [(name: String, usage: String, summary: String)] = [
-        ("help", "/help [COMMAND]", "list commands, or explain one"),
-        ("theme", "/theme NAME", "switch colour theme (default, light, solarized-dark, mono, or your own)"),
-        ("clear", "/clear", "clear the current buffer"),
-    ]
-
     static var commandNames: [String] {
-        (InputLine.engineCommands.map(\.name) + localCommands.map(\.name)).sorted()
+        SlashCommand.all.map(\.name).sorted()
     }
 
     /// Candidates for the word before the caret, or nil when there is nothing to complete.

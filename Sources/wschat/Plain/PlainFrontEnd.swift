@@ -62,10 +62,9 @@ struct PlainFrontEnd {
             engine.perform(command)
             if case .join(let joined) = command { return joined }
             if case .part(let parted) = command, parted == room { return nil }
-        case .local(let name, _):
-            StandardError.write(
-                "wschat: unknown command /\(name) (in --plain: \(InputLine.engineCommands.map { "/\($0.name)" }.joined(separator: " ")))"
-            )
+        case .local:
+            let available = SlashCommand.all.filter { !$0.isLocal }.map { "/\($0.name)" }.joined(separator: " ")
+            StandardError.write("wschat: \(line) works in the full-screen UI only (in --plain: \(available))")
         case .invalid(let message):
             StandardError.write("wschat: \(message)")
         case .empty:

@@ -1,0 +1,117 @@
+/// Every slash command in one table: names, usage, what it does, and what a line typed with
+/// it means. Parsing (`InputLine`), `/help`, Tab completion and both front ends read this
+/// table, so a new command is a new row here (and, if only the full-screen UI runs it, a
+/// case of `LocalCommand`, which the compiler then makes the UI handle).
+public struct SlashCommand: Sendable {
+    public let name: String
+    public let aliases: [String]
+    public let usage: String
+    public let summary: String
+    /// Whether only the full-screen UI runs it (line mode says so instead).
+    public let isLocal: Bool
+    let parse: @Sendable (Arguments) -> InputLine
+
+    /// What follows the command name, and where it was typed.
+    struct Arguments {
+        /// Everything after the name, leading spaces dropped.
+        let text: String
+        let words: [String]
+        /// The room plain text goes to, if the line was typed in a room.
+        let room: String?
+        /// The other side, if the line was typed in a direct-message buffer.
+        let dmPeer: String?
+    }
+
+    init(
+        _ name: String, aliases: [String] = [], usage: String, _ summary: String, local: Bool = false,
+        parse: @escaping @Sendable (Arguments) -> InputLine
+    ) {
+        self.name = name
+        self.aliases = aliases
+        self.usage = usage
+        self.summary = summary
+        self.isLocal = local
+        self.parse = parse
+    }
+
+    /// The command typed as `/name` (or one of its aliases), case-insensitively.
+    public static func named(_ name: String) -> SlashCommand? {
+        let folded = name.lowercased()
+        return all.first { $0.name == folded || $0.aliases.contains(folded) }
+    }
+
+    public static let all: [SlashCommand] = [
+        SlashCommand("join", aliases: ["j"], usage: "/join ROOM", "join a room (created if new)") { line in
+            guard line.words.count == 1 else { return .invalid("usage: /join ROOM") }
+            return .command(.join(room: line.words[0]))
+        },
+        SlashCommand(
+            "part", aliases: ["leave"], usage: "/part [ROOM]", "leave a room (the current one), or close a DM buffer"
+        ) { line in
+            if line.words.isEmpty, line.dmPeer != nil { return .local(.close, argument: "") }
+            guard let target = line.words.first ?? line.room else { return .invalid("usage: /part ROOM") }
+            return .command(.part(room: target))
+        },
+        SlashCommand("msg", aliases: ["query"], usage: "/msg NICK TEXT", "send a direct message") { line in
+            guard line.words.count >= 2 else { return .invalid("usage: /msg NICK TEXT") }
+            let text = String(line.text.dropFirst(line.words[0].count).dropFirst())
+            return .command(.directMessage(to: line.words[0], text: text))
+        },
+        SlashCommand("me", usage: "/me ACTION", "say an action: * you ACTION") { line in
+            guard !line.text.isEmpty else { return .invalid("usage: /me ACTION") }
+            return InputLine.say(line.text, room: line.room, dmPeer: line.dmPeer, action: true)
+        },
+        SlashCommand("nick", usage: "/nick NICK", "change your nick") { line in
+            guard line.words.count == 1 else { return .invalid("usage: /nick NICK") }
+            return .command(.nick(line.words[0]))
+        },
+        SlashCommand(
+            "topic", usage: "/topic [#ROOM] [TEXT | -delete]",
+            "show the topic, set it, or clear it with -delete"
+        ) { line in
+            var room = line.room
+            var text = line.text
+            if let first = line.words.first, first.hasPrefix("#") {
+                room = first
+                text = String(text.dropFirst(first.count).drop { $0 == " " })
+            }
+            guard let room else { return .invalid("usage: /topic #ROOM [TEXT | -delete]") }
+            if text.isEmpty { return .local(.showTopic, argument: room) }
+            return .command(.topic(room: room, topic: text == "-delete" ? "" : text))
+        },
+        SlashCommand("who", aliases: ["names"], usage: "/who [ROOM]", "list the members of a room") { line in
+            guard let target = line.words.first ?? line.room else { return .invalid("usage: /who ROOM") }
+            return .command(.who(room: target))
+        },
+        SlashCommand("list", usage: "/list", "list the rooms with members") { _ in .command(.list) },
+        SlashCommand("reconnect", usage: "/reconnect", "drop the connection and connect again now") { _ in
+            .command(.reconnect)
+        },
+        SlashCommand("quit", aliases: ["exit"], usage: "/quit [REASON]", "leave the server and exit") { line in
+            .command(.quit(reason: line.text.isEmpty ? nil : line.text))
+        },
+        SlashCommand("help", usage: "/help [COMMAND]", "list commands, or explain one", local: true) { line in
+            .local(.help, argument: line.text)
+        },
+        SlashCommand(
+            "theme", usage: "/theme NAME", "switch colour theme (default, light, solarized-dark, mono, or your own)",
+            local: true
+        ) { line in
+            guard line.words.count == 1 else { return .invalid("usage: /theme NAME") }
+            return .local(.theme, argument: line.words[0])
+        },
+        SlashCommand("clear", usage: "/clear", "clear the current buffer", local: true) { _ in
+            .local(.clear, argument: "")
+        },
+        SlashCommand("close", usage: "/close", "close the current buffer (leaving its room)", local: true) { _ in
+            .local(.close, argument: "")
+        },
+    ]
+}
+
+/// What only the full-screen UI does, named by `SlashCommand.all`.
+public enum LocalCommand: Equatable, Sendable {
+    case help, theme, clear, close
+    /// `/topic` with no text: show the room's topic.
+    case showTopic
+}
