@@ -1,12 +1,10 @@
 import Foundation
+import WSChatProtocol
 
 /// The rules for a server's address, checked before anything connects: a URL that can never
 /// work (no host, a port out of range, TLS to a bare IP address) is refused at start with
 /// the reason, instead of being retried for ever.
 public enum ServerURL {
-    /// Where a wschat server takes WebSocket connections when a URL names no path.
-    public static let defaultPath = "/ws"
-
     /// Returns the URL to connect to (`/ws` added when it has no path), or throws saying
     /// what is wrong and what a good one looks like.
     public static func check(_ raw: String) throws(ServerURLError) -> String {
@@ -28,7 +26,7 @@ public enum ServerURL {
                 "\(raw): TLS checks the server by the name on its certificate, and an IP address cannot be sent "
                     + "as that name; use the server's host name")
         }
-        if components.path.isEmpty { components.path = defaultPath }
+        if components.path.isEmpty { components.path = WireProtocol.chatPath }
         return components.string ?? raw
     }
 

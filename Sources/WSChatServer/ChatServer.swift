@@ -131,7 +131,7 @@ public struct ChatServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
-        router.get("/ws") { _, _ in
+        router.get(RouterPath(WireProtocol.chatPath)) { _, _ in
             Response(
                 status: .upgradeRequired, headers: [.upgrade: "websocket", .contentType: "text/plain; charset=utf-8"],
                 body: .init(

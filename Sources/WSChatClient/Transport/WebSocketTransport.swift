@@ -2,19 +2,17 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOSSL
+import WSChatProtocol
 import WSClient
 import WSCompression
 
 /// How the client speaks WebSocket: one configuration for the engine and the conformance
 /// client, so that what Autobahn tests is what users run.
 public enum WebSocketTransport {
-    /// The subprotocol the client offers.
-    public static let subprotocol = "wschat.v1"
-
     public static func configuration(maxMessageSize: Int, offerSubprotocol: Bool = true) -> WebSocketClientConfiguration
     {
         var headers = HTTPFields()
-        if offerSubprotocol { headers[.secWebSocketProtocol] = subprotocol }
+        if offerSubprotocol { headers[.secWebSocketProtocol] = WireProtocol.subprotocol }
         return WebSocketClientConfiguration(
             maxFrameSize: maxMessageSize,
             additionalHeaders: headers,

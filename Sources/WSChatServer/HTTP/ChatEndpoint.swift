@@ -7,7 +7,6 @@ import WSChatProtocol
 /// Which upgrade requests become WebSockets, and what each gets in its pipeline: `/ws` (the
 /// chat, selecting subprotocol `wschat.v1` when offered) and, when enabled, `/echo`.
 struct ChatEndpoint: Sendable {
-    static let subprotocol = "wschat.v1"
 
     let services: ChatServices
     let deflate: DeflateNegotiation
@@ -32,10 +31,10 @@ struct ChatEndpoint: Sendable {
         let kind: Upgrade.Kind
         var headers = HTTPFields()
         switch path {
-        case "/ws":
+        case WireProtocol.chatPath:
             kind = .chat
-            if Self.offeredProtocols(request).contains(Self.subprotocol) {
-                headers[.secWebSocketProtocol] = Self.subprotocol
+            if Self.offeredProtocols(request).contains(WireProtocol.subprotocol) {
+                headers[.secWebSocketProtocol] = WireProtocol.subprotocol
             }
         case "/echo" where configuration.echoEndpoint:
             kind = .echo
