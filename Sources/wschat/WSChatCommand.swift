@@ -184,6 +184,7 @@ struct WSChatCommand: AsyncParsableCommand {
             nick: configuration.nick, server: configuration.urls.first ?? "", theme: theme, themes: themes,
             noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false, tlsUnverified: configuration.insecureTLS)
         options.notices = notices
+        options.rooms = configuration.rooms
         let undelivered = await TerminalApp(engine: engine, options: options).run()
         await engineTask.value
         guard undelivered.isEmpty else {

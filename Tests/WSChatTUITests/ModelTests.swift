@@ -194,6 +194,69 @@ struct ModelTests {
         #expect(model.handle(.key(.enter)) == [.perform(.part(room: "general"))], "a room is left")
     }
 
+    static func welcome(maxMessageBytes: Int = 4096) -> UIEvent {
+        .engine(
+            .server(
+                .welcome(
+                    .init(
+                        nick: "alice", session: "s", server: "test",
+                        limits: Limits(maxMessageBytes: maxMessageBytes, rate: 10, burst: 20))), raw: ""))
+    }
+
+    /// A message longer than the server takes stays in the input line, to shorten.
+    @Test func anOverLongMessageIsRefusedHereAndKept() {
+        var model = Self.inRooms("general")
+        _ = model.handle(Self.welcome(maxMessageBytes: 10))
+        Self.typed(&model, "this is far too long")
+        #expect(model.handle(.key(.enter)).isEmpty)
+        #expect(model.editor.text == "this is far too long")
+        guard case .error(let text) = model.currentBuffer.lines.last?.content else {
+            Issue.record("no error"); return
+        }
+        #expect(text.hasPrefix("not sent: the text is 20 bytes; the limit is 10"))
+    }
+
+    /// Before the first room is joined, a typed line is kept, and the user told why.
+    @Test func textTypedBeforeTheFirstJoinIsKept() {
+        var model = ChatModel(nick: "alice", server: "ws://localhost:8080/ws", width: 80, height: 24)
+        model.roomsToJoin = ["general"]
+        Self.typed(&model, "hello?")
+        #expect(model.handle(.key(.enter)).isEmpty)
+        #expect(model.editor.text == "hello?")
+        #expect(
+            model.currentBuffer.lines.last?.content
+                == .notice("not in a room yet: you join #general once connected; your line is kept below"))
+    }
+
+    /// No server: the screen says what is happening and how to get a server.
+    @Test func aFirstConnectionThatFailsIsExplained() {
+        var model = ChatModel(nick: "alice", server: "ws://localhost:8080/ws", width: 80, height: 24)
+        #expect(model.buffers[0].lines.first?.content == .notice("connecting to ws://localhost:8080/ws as alice…"))
+        _ = model.handle(.engine(.state(.reconnecting(retryAt: .now + .seconds(1), attempt: 1, lastError: "refused"))))
+        let text = model.buffers[0].lines.map { "\($0.content)" }.joined(separator: "\n")
+        #expect(text.contains("cannot reach ws://localhost:8080/ws: refused"))
+        #expect(text.contains("wschat --host"))
+    }
+
+    /// Losing the connection is said where the user is looking, and in the status bar.
+    @Test func aDisconnectIsWrittenIntoTheCurrentBuffer() {
+        var model = Self.inRooms("general")
+        _ = model.handle(.engine(.state(.connected(latency: nil))))
+        _ = model.handle(.engine(.state(.reconnecting(retryAt: .now + .seconds(4), attempt: 1, lastError: "reset"))))
+        guard case .error(let text) = model.currentBuffer.lines.last?.content else {
+            Issue.record("no line"); return
+        }
+        #expect(text.hasPrefix("disconnected: reset; retrying in "))
+    }
+
+    @Test func aStatusBarThatDoesNotFitEndsInAnEllipsis() {
+        var model = ChatModel(
+            nick: "alice", server: "wss://a-rather-long-host-name.chat.example.org:8443/ws", width: 80, height: 24)
+        model.tlsUnverified = true
+        let status = Renderer.render(model, now: .now).grid.row(22)
+        #expect(status.hasSuffix("…"), "\(status)")
+    }
+
     @Test func buffersSwitchWithKeysAndClicks() {
         var model = Self.inRooms("general", "rust")
         #expect(model.current == 1, "the first room joined is shown")

@@ -6,9 +6,18 @@ extension ChatModel {
     mutating func apply(_ event: EngineEvent) -> [Effect] {
         switch event {
         case .state(let state):
+            let previous = connection
             connection = state
-            if case .offline(let reason) = state, reason != "quit" {
+            switch (previous, state) {
+            case (_, .offline(let reason)) where reason != "quit":
                 note(.error("offline: \(reason)"), in: 0)
+            case (.connected, .reconnecting(let retryAt, _, let error)):
+                let seconds = max(1, Int(ContinuousClock.now.duration(to: retryAt).components.seconds))
+                note(.error("disconnected: \(error); retrying in \(seconds) s"))
+            case (.connecting(attempt: 0), .reconnecting(_, _, let error)) where !everConnected:
+                explainUnreachable(error)
+            default:
+                break
             }
             return []
         case .notice(let text):
@@ -38,12 +47,15 @@ extension ChatModel {
     private mutating func apply(_ message: ServerMessage) -> [Effect] {
         switch message {
         case .welcome(let welcome):
+            everConnected = true
+            maxMessageBytes = welcome.limits.maxMessageBytes
             nick = welcome.nick
             server = welcome.server
             buffers[0].name = welcome.server
             note(.notice("connected to \(welcome.server) as \(welcome.nick)"), in: 0)
             if let motd = welcome.motd { note(.notice(motd), in: 0) }
         case .joined(let joined):
+            roomsToJoin = []
             let index = roomBuffer(joined.room)
             buffers[index].name = joined.room
             buffers[index].topic = joined.topic
@@ -122,6 +134,16 @@ extension ChatModel {
             note(.error("\(error.code.rawValue): \(error.message)"))
         }
         return []
+    }
+
+    /// The first connection failed: say where the client is trying to go, and how to get a
+    /// server there, instead of leaving an empty screen.
+    private mutating func explainUnreachable(_ error: String) {
+        note(.error("cannot reach \(server): \(error)"), in: 0)
+        note(
+            .notice(
+                "is a wschat server running there? `wschat --host` starts one in this terminal; or name another: "
+                    + "wschat ws://HOST:PORT/ws (retrying meanwhile)"), in: 0)
     }
 
     /// Shows a room message: a pending line becomes the confirmed one in place. Returns

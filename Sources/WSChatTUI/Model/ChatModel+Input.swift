@@ -1,4 +1,5 @@
 import WSChatClient
+import WSChatProtocol
 
 extension ChatModel {
     /// The one `update`: folds an event into the model and says what to do about it.
@@ -121,6 +122,12 @@ extension ChatModel {
     private mutating func submit() -> [Effect] {
         let line = editor.take()
         guard !line.allSatisfy(\.isWhitespace) else { return [] }
+        let isText = !line.hasPrefix("/") || line.hasPrefix("//")
+        if isText, currentRoom == nil, currentPeer == nil, let first = roomsToJoin.first {
+            editor.set(line)
+            note(.notice("not in a room yet: you join #\(first) once connected; your line is kept below"))
+            return []
+        }
         buffers[current].history.append(line)
         buffers[current].historyCursor = nil
         buffers[current].scrollBack = 0
@@ -133,6 +140,16 @@ extension ChatModel {
         case .local(let command, let argument):
             return runLocal(command, argument)
         case .command(let command):
+            if let text = command.typedText {
+                do throws(ProtocolError) {
+                    try TextRules.validateMessage(text, maxBytes: maxMessageBytes)
+                } catch {
+                    // Kept in the input line, to shorten or split: nothing was sent.
+                    editor.set(line)
+                    note(.error("not sent: \(error.message)"))
+                    return []
+                }
+            }
             switch command {
             case .join(let room):
                 switchToRoom = room
@@ -225,6 +242,16 @@ extension ChatModel {
             note(.notice("\(command.usage) — \(command.summary)"))
         } else {
             note(.error("no command /\(wanted) — /help lists the commands"))
+        }
+    }
+}
+
+extension UserCommand {
+    /// The text a `say` or `dm` would send.
+    var typedText: String? {
+        switch self {
+        case .say(_, let text, _), .directMessage(_, let text): text
+        default: nil
         }
     }
 }

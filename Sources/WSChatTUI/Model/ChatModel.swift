@@ -23,6 +23,12 @@ public struct ChatModel: Equatable, Sendable {
 
     /// A quit asked for while messages were still sending, waiting for them.
     public var isQuitting = false
+    /// The rooms joined at start, until the first of them is joined.
+    public var roomsToJoin: [String] = []
+    /// The server's limit on a message, from `welcome`: longer ones are refused here.
+    var maxMessageBytes = Limits().maxMessageBytes
+    /// Whether a welcome ever came: until then, a failed connection is explained.
+    var everConnected = false
 
     public static let pasteConfirmLines = 5
     /// How long a quit waits for messages still sending (as `--plain` does at end of input).
@@ -34,6 +40,7 @@ public struct ChatModel: Equatable, Sendable {
         self.width = width
         self.height = height
         buffers = [ChatBuffer(kind: .server, name: server)]
+        buffers[0].append(BufferLine(time: nil, content: .notice("connecting to \(server) as \(nick)…")))
     }
 
     public var currentBuffer: ChatBuffer { buffers[current] }

@@ -200,12 +200,11 @@ public enum Renderer {
             grid.put(" Paste \(lines) lines as one message? [y/n]", x: 0, y: y, style: .key(.statusOffline))
             return
         }
-        var column = grid.put(
-            " [\(TerminalText.singleLine(model.nick))] \(TerminalText.singleLine(model.server)) · ", x: 0, y: y,
-            style: .key(.status))
+        var segments: [(String, StyleKey)] = [
+            (" [\(TerminalText.singleLine(model.nick))] \(TerminalText.singleLine(model.server)) · ", .status)
+        ]
         if model.tlsUnverified {
-            column = grid.put("⚠ TLS unverified", x: column, y: y, style: .key(.statusOffline))
-            column = grid.put(" · ", x: column, y: y, style: .key(.status))
+            segments += [("⚠ TLS unverified", .statusOffline), (" · ", .status)]
         }
         let stateStyle: StyleKey
         switch model.connection {
@@ -213,13 +212,17 @@ public enum Renderer {
         case .connecting: stateStyle = .status
         case .reconnecting, .offline: stateStyle = .statusOffline
         }
-        column = grid.put(model.connection.summary(now: now), x: column, y: y, style: .key(stateStyle))
+        segments.append((model.connection.summary(now: now), stateStyle))
         let buffer = model.currentBuffer
         if case .room = buffer.kind {
-            grid.put(
-                " · #\(TerminalText.singleLine(buffer.name)) (\(buffer.members.count))", x: column, y: y,
-                style: .key(.status))
+            segments.append((" · #\(TerminalText.singleLine(buffer.name)) (\(buffer.members.count))", .status))
         }
+        // What does not fit ends in "…", so that a cut is never mistaken for the whole.
+        let fits = segments.reduce(0) { $0 + TextWidth.of($1.0) } <= layout.width
+        let limit = fits ? layout.width : layout.width - 1
+        var column = 0
+        for (text, style) in segments { column = grid.put(text, x: column, y: y, limit: limit, style: .key(style)) }
+        if !fits { grid.put("…", x: column, y: y, style: .key(.status)) }
     }
 
     /// Draws the prompt and the visible part of the input line; returns the caret column.

@@ -19,6 +19,8 @@ public final class TerminalApp: Sendable {
         public var tlsUnverified: Bool
         /// What the user should read first (a nick made from the login name, say).
         public var notices: [String] = []
+        /// The rooms joined at start.
+        public var rooms: [String] = []
 
         public init(
             nick: String, server: String, theme: String, themes: ThemeLibrary, noColor: Bool,
@@ -101,6 +103,7 @@ public final class TerminalApp: Sendable {
             nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)
         model.tlsUnverified = options.tlsUnverified
         for notice in options.notices { model.report(notice) }
+        model.roomsToJoin = options.rooms
         apply(theme: options.theme, to: screen, model: &model)
         screen.paint(Renderer.render(model, now: .now))
 
