@@ -269,6 +269,33 @@ struct EngineCoreTests {
         #expect(harness.core.state == .offline(reason: "quit"))
     }
 
+    /// A DM typed while offline, refused after the reconnect because its peer is not back
+    /// yet, is kept and tried again for a while; one typed online to a nick nobody uses
+    /// fails at once.
+    @Test func aDMTypedOfflineWaitsForItsPeerToComeBack() {
+        var harness = CoreHarness()
+        harness.handle(.start)
+        let typed = CoreHarness.events(harness.handle(.command(.directMessage(to: "bob", text: "psst"))))
+        guard case .pending(let message) = typed.first else { Issue.record("\(typed)"); return }
+        harness.connectAndWelcome()
+        let refused = harness.receive(.error(ProtocolError(.noSuchNick, "nobody is online as bob", ref: message.cid)))
+        #expect(CoreHarness.events(refused).isEmpty, "not failed")
+        #expect(harness.core.undelivered == [message])
+        let refusedAt = harness.now
+        var resent = false
+        while !resent, harness.now < refusedAt + .seconds(10) {
+            resent = CoreHarness.sent(harness.tickToNextDeadline(limit: .seconds(10))).contains(message.clientMessage)
+        }
+        #expect(resent, "tried again within 10 s")
+        harness.receive(.dm(.init(id: 1, ts: 0, from: "alice", to: "bob", text: "psst", cid: message.cid)))
+        #expect(harness.core.undelivered.isEmpty)
+
+        let online = CoreHarness.events(harness.handle(.command(.directMessage(to: "nobody", text: "hi"))))
+        guard case .pending(let typo) = online.first else { Issue.record("\(online)"); return }
+        let failed = harness.receive(.error(ProtocolError(.noSuchNick, "nobody is online as nobody", ref: typo.cid)))
+        #expect(CoreHarness.events(failed).contains { if case .failed = $0 { true } else { false } })
+    }
+
     @Test func typedTextIsCheckedBeforeItGoesAnywhere() {
         var harness = CoreHarness()
         harness.handle(.start)

@@ -328,7 +328,9 @@ struct TerminalTests {
         let port = try TestServer.unusedFixedPort()
         let server = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", String(port)])
         let url = "ws://127.0.0.1:\(try await server.port())/ws"
-        let alice = try Self.wschat(["--nick", "alice", "--backoff-cap", "2", url])
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let alice = try Self.wschat(["--nick", "alice", "--backoff-cap", "2", "--log-file", log, url])
         // In #general before the server goes: a line typed before the first join is refused.
         try await alice.waitUntil("connected, in #general") {
             Self.statusBar($0).contains("connected") && Self.rows($0).last?.hasPrefix("#general›") == true
@@ -351,6 +353,12 @@ struct TerminalTests {
                 && !screen.contains("(sending…)")
         }
         #expect(!recovered.contains("offline"))
+        // The log says what happened at info, and nothing of what anyone wrote.
+        let logged = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(logged.contains("info wschat.engine: connecting url=\(url)"), "\(logged)")
+        #expect(logged.contains("disconnected; retrying"))
+        #expect(logged.components(separatedBy: "info wschat.engine: connected").count >= 3, "connected twice")
+        #expect(!logged.contains("typed while the server was down"))
         again.signal(SIGTERM)
     }
 

@@ -61,6 +61,8 @@ extension EngineCore {
         if !Self.sameNick(nick, desiredNick) {
             actions.append(.emit(.notice("the nick \(desiredNick) is taken; you are \(nick) for now")))
         }
+        resentDirectCIDs = Set(outbox.pending.filter { if case .nick = $0.target { true } else { false } }.map(\.cid))
+        peerReturnDeadline = now + Self.peerReturnWindow
         let userCommands = sendQueue
         sendQueue = roomOrder.compactMap { rooms[$0].map { .join($0.join) } }
         sendQueue += outbox.pending.map(\.clientMessage)
@@ -95,6 +97,12 @@ extension EngineCore {
             if error.code == .rateLimited {
                 let wait = limits.rate > 0 ? Duration.seconds(1 / limits.rate) : .seconds(1)
                 outbox.deferRetry(cid: ref, until: now + max(wait, .milliseconds(200)))
+                return
+            }
+            if error.code == .noSuchNick, resentDirectCIDs.contains(ref), let deadline = peerReturnDeadline,
+                now < deadline
+            {
+                outbox.deferRetry(cid: ref, until: min(deadline, now + Self.peerReturnRetry))
                 return
             }
             if let message = outbox.remove(cid: ref) {

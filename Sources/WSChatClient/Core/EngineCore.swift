@@ -54,6 +54,13 @@ public struct EngineCore<Random: RandomNumberGenerator> {
     var deliveryDeadline: ContinuousClock.Instant?
     /// The reason `quitWhenDelivered` gives when it quits.
     var deliveryQuitReason: String?
+    /// DMs typed while offline and resent after the last welcome, and until when a refusal
+    /// because their peer is not online is retried: after a server restart, the peer may
+    /// simply not be back yet.
+    var resentDirectCIDs: Set<String> = []
+    var peerReturnDeadline: ContinuousClock.Instant?
+    static var peerReturnWindow: Duration { .seconds(60) }
+    static var peerReturnRetry: Duration { .seconds(5) }
     var lastReportedState: ConnectionState?
     var actions: [Action] = []
 

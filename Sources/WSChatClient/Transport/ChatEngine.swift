@@ -57,6 +57,7 @@ public final class ChatEngine: Sendable {
             for action in actions {
                 switch action {
                 case .connect(let url):
+                    logger.info("connecting", metadata: ["url": "\(url)"])
                     connection?.cancel()
                     generation += 1
                     connection = Connection.open(
@@ -68,6 +69,7 @@ public final class ChatEngine: Sendable {
                     connection?.cancel()
                     connection = nil
                 case .emit(let event):
+                    log(event)
                     eventSink.yield(event)
                 }
             }
@@ -107,6 +109,38 @@ public final class ChatEngine: Sendable {
 }
 
 extension ChatEngine {
+    /// What happened, for the log file: connection states with their reasons, refusals and
+    /// errors, never what anyone wrote.
+    func log(_ event: EngineEvent) {
+        switch event {
+        case .state(.connected(latency: nil)):
+            logger.info("connected")
+        case .state(.reconnecting(let retryAt, let attempt, let error)):
+            let delay = ContinuousClock.now.duration(to: retryAt)
+            logger.info(
+                "disconnected; retrying",
+                metadata: [
+                    "error": "\(error)", "attempt": "\(attempt)",
+                    "retry_in": "\(delay.formatted(.units(allowed: [.seconds, .milliseconds])))",
+                ])
+        case .state(.offline(let reason)):
+            logger.info("offline", metadata: ["reason": "\(reason)"])
+        case .notice(let text):
+            logger.info("\(text)")
+        case .failed(_, let error):
+            logger.warning(
+                "a message was refused", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+        case .undelivered:
+            logger.warning("a message was not delivered")
+        case .server(.error(let error), _):
+            logger.warning(
+                "the server refused a request",
+                metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+        case .state, .server, .pending, .olderHistoryNotShown:
+            break
+        }
+    }
+
     /// One WebSocket connection: a task running the client, and a writer task that sends
     /// queued frames so that a stuck socket never blocks the engine.
     final class Connection: Sendable {
