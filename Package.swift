@@ -114,14 +114,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The wschat app's pieces other than its flags: settings (config file, log file) and
+        // the line-mode front end, in a library that tests import.
+        .target(
+            name: "WSChatApp",
+            dependencies: [
+                "WSChatClient",
+                "WSChatProtocol",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "wschat",
             dependencies: [
+                "WSChatApp",
                 "WSChatClient",
                 "WSChatProtocol",
                 "WSChatServer",
                 "WSChatTUI",
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -187,6 +198,7 @@ let package = Package(
         .testTarget(
             name: "WSChatClientTests",
             dependencies: [
+                "WSChatApp",
                 "WSChatClient",
                 "WSChatProtocol",
                 "WSChatServer",
@@ -201,7 +213,8 @@ let package = Package(
         .testTarget(
             name: "WSChatTUITests",
             dependencies: [
-                "WSChatTUI", "WSChatClient", "WSChatProtocol", "WSChatTestSupport", "wschat", "wschat-server",
+                "WSChatApp", "WSChatTUI", "WSChatClient", "WSChatProtocol", "WSChatTestSupport", "wschat",
+                "wschat-server",
             ]
         ),
         .testTarget(

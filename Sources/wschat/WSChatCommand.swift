@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import WSChatApp
 import WSChatClient
-import WSChatProtocol
 import WSChatServer
 import WSChatTUI
 
@@ -110,7 +110,12 @@ struct WSChatCommand: AsyncParsableCommand {
         } catch let error as ConfigError {
             throw ValidationError(error.description)
         }
-        var configuration = try makeConfiguration(file: file, environment: environment)
+        var configuration: ClientConfiguration
+        do {
+            configuration = try settings.makeConfiguration(file: file, environment: environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
 
         if plain {
             LoggingSystem.bootstrap { label in
@@ -122,7 +127,9 @@ struct WSChatCommand: AsyncParsableCommand {
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
                 throw ValidationError("the terminal UI needs a terminal; for pipes and scripts use --plain")
             }
-            let path = logFile ?? file.logFile.map(Self.expandTilde) ?? Self.defaultLogPath(environment: environment)
+            let path =
+                logFile ?? file.logFile.map(ClientSettings.expandTilde)
+                ?? ClientSettings.defaultLogPath(environment: environment)
             let sink: FileLogHandler.Sink
             do {
                 sink = try FileLogHandler.Sink(path: path)
@@ -154,7 +161,7 @@ struct WSChatCommand: AsyncParsableCommand {
             if urls.isEmpty { configuration.urls = ["ws://127.0.0.1:\(port)/ws"] }
         }
         defer { serverTask?.cancel() }
-        for notice in notices(environment: environment, file: file) where plain {
+        for notice in settings.notices(file: file, environment: environment) where plain {
             StandardError.write("wschat: \(notice)")
         }
 
@@ -165,7 +172,7 @@ struct WSChatCommand: AsyncParsableCommand {
         } else {
             status = await runTerminalUI(
                 configuration, theme: chosenTheme, themes: themes, environment: environment,
-                notices: notices(environment: environment, file: file))
+                notices: settings.notices(file: file, environment: environment))
         }
         if let embedded {
             await embedded.triggerGracefulShutdown()
@@ -222,80 +229,20 @@ struct WSChatCommand: AsyncParsableCommand {
         throw ValidationError("the server stopped before it listened on port \(port)")
     }
 
-    /// The nick to use: the flag's or the config file's, which must be valid, else one made
-    /// from the login name.
-    func chosenNick(file: ConfigFile, environment: [String: String]) throws -> String {
-        if let given = nick ?? file.nick {
-            do throws(ProtocolError) {
-                return try Nick(validating: given).name
-            } catch {
-                let source = nick != nil ? "--nick" : "nick in the config file"
-                throw ValidationError("\(source) '\(given)' is not a valid nick: \(error.message)")
-            }
-        }
-        guard let login = environment["USER"], !login.isEmpty else { return "guest" }
-        return Nick.derived(from: login)?.name ?? "guest"
-    }
-
-    /// What the user should know before the chat starts (a nick made from the login name).
-    func notices(environment: [String: String], file: ConfigFile) -> [String] {
-        guard nick == nil, file.nick == nil, let login = environment["USER"], !login.isEmpty,
-            (try? Nick(validating: login)) == nil
-        else { return [] }
-        let derived = Nick.derived(from: login)?.name ?? "guest"
-        return [
-            "your login name \(login) is not a valid nick, so you are \(derived); choose one with --nick "
-                + "or nick = \"…\" in config.toml"
-        ]
-    }
-
-    func makeConfiguration(file: ConfigFile, environment: [String: String]) throws -> ClientConfiguration {
-        let nick = try chosenNick(file: file, environment: environment)
-        let servers: [String]
-        do throws(ServerURLError) {
-            servers = try urls.isEmpty ? (file.servers ?? ["ws://localhost:8080/ws"]) : urls.map(ServerURL.check)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        let passwordPath = passwordFile ?? file.passwordFile.map(Self.expandTilde)
-        var configuration = ClientConfiguration(
-            urls: servers, nick: nick, password: try passwordPath.map(Self.readPassword),
-            rooms: rooms.isEmpty ? (file.rooms ?? ["general"]) : rooms)
-        configuration.insecureTLS = insecure || (file.insecure ?? false)
-        configuration.caFile = caFile ?? file.caFile.map(Self.expandTilde)
-        if let caFile = configuration.caFile {
-            do {
-                try WebSocketTransport.checkCAFile(caFile)
-            } catch {
-                throw ValidationError(error.description)
-            }
-        }
-        configuration.keepalive = KeepalivePolicy(
-            interval: .seconds(pingInterval ?? file.pingInterval ?? 15),
-            timeout: .seconds(pingTimeout ?? file.pingTimeout ?? 10))
-        configuration.reconnect = ReconnectPolicy(
-            base: .seconds(backoffBase ?? file.backoffBase ?? 1), cap: .seconds(backoffCap ?? file.backoffCap ?? 30))
-        return configuration
-    }
-
-    static func defaultLogPath(environment: [String: String]) -> String {
-        let state =
-            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
-        return state + "/wschat/wschat.log"
-    }
-
-    static func expandTilde(_ path: String) -> String {
-        path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst() : path
-    }
-
-    static func readPassword(from path: String) throws -> String {
-        guard let contents = try? String(contentsOfFile: path, encoding: .utf8),
-            let password = contents.split(whereSeparator: \.isNewline).first, !password.isEmpty
-        else {
-            throw ValidationError("cannot read a password from --password-file \(path)")
-        }
-        return String(password)
+    /// The flags that shape the engine's configuration.
+    var settings: ClientSettings {
+        var settings = ClientSettings()
+        settings.urls = urls
+        settings.nick = nick
+        settings.rooms = rooms
+        settings.passwordFile = passwordFile
+        settings.insecure = insecure
+        settings.caFile = caFile
+        settings.pingInterval = pingInterval
+        settings.pingTimeout = pingTimeout
+        settings.backoffBase = backoffBase
+        settings.backoffCap = backoffCap
+        return settings
     }
 }
 

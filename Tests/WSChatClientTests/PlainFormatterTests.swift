@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import WSChatProtocol
 
-@testable import wschat
+@testable import WSChatApp
 
 @Suite("Plain output")
 struct PlainFormatterTests {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import wschat
+@testable import WSChatApp
 
 @Suite("config.toml")
 struct ConfigFileTests {
@@ -35,12 +35,13 @@ struct ConfigFileTests {
 
     @Test func flagsOverrideTheFile() throws {
         let file = try ConfigFile.parse("nick = \"fromfile\"\nrooms = [\"a\"]\n[reconnect]\ncap = 5\n", path: "c")
-        let command = try WSChatCommand.parse(["--nick", "fromflag", "--backoff-cap", "7", "--plain"])
-        let configuration = try command.makeConfiguration(file: file, environment: ["USER": "fromenv"])
+        var flags = ClientSettings()
+        flags.nick = "fromflag"
+        flags.backoffCap = 7
+        let configuration = try flags.makeConfiguration(file: file, environment: ["USER": "fromenv"])
         #expect(configuration.nick == "fromflag" && configuration.rooms == ["a"])
         #expect(configuration.reconnect.cap == .seconds(7))
-        let plain = try WSChatCommand.parse(["--plain"]).makeConfiguration(
-            file: ConfigFile(), environment: ["USER": "fromenv"])
+        let plain = try ClientSettings().makeConfiguration(file: ConfigFile(), environment: ["USER": "fromenv"])
         #expect(plain.nick == "fromenv" && plain.rooms == ["general"] && plain.urls == ["ws://localhost:8080/ws"])
     }
 }

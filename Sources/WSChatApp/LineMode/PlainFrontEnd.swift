@@ -4,13 +4,19 @@ import WSChatClient
 /// `wschat --plain`: the engine with lines in (stdin) and lines out (stdout), for scripts,
 /// bots and tests. End of input means: quit once everything typed is delivered, or after
 /// `drainTimeout`, saying on stderr what was not.
-struct PlainFrontEnd {
+public struct PlainFrontEnd {
     let configuration: ClientConfiguration
     let json: Bool
     let drainTimeout: Duration
 
+    public init(configuration: ClientConfiguration, json: Bool, drainTimeout: Duration) {
+        self.configuration = configuration
+        self.json = json
+        self.drainTimeout = drainTimeout
+    }
+
     /// Runs until the engine stops; returns the process exit status.
-    func run() async -> Int32 {
+    public func run() async -> Int32 {
         let engine = ChatEngine(configuration: configuration)
         let formatter = PlainFormatter(json: json)
         let engineTask = Task { await engine.run() }
@@ -98,8 +104,8 @@ enum StandardOutput {
     }
 }
 
-enum StandardError {
-    static func write(_ line: String) {
+public enum StandardError {
+    public static func write(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

@@ -3,12 +3,12 @@ import Logging
 import Synchronization
 
 /// A swift-log handler that appends to a file: the terminal UI must never print logs.
-struct FileLogHandler: LogHandler {
-    final class Sink: Sendable {
+public struct FileLogHandler: LogHandler {
+    public final class Sink: Sendable {
         private let handle: Mutex<FileHandle>
 
         /// Opens (creating folders and file as needed) `path` for appending.
-        init(path: String) throws {
+        public init(path: String) throws {
             let url = URL(fileURLWithPath: path)
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -27,15 +27,21 @@ struct FileLogHandler: LogHandler {
 
     let label: String
     let sink: Sink
-    var logLevel: Logger.Level
-    var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public init(label: String, sink: Sink, logLevel: Logger.Level) {
+        self.label = label
+        self.sink = sink
+        self.logLevel = logLevel
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         let details =
             merged.isEmpty

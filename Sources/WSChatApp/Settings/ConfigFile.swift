@@ -4,21 +4,23 @@ import WSChatClient
 
 /// `$XDG_CONFIG_HOME/wschat/config.toml`: what a user sets once instead of on every start.
 /// Flags override it. A bad file is reported with its line and key, never half-applied.
-struct ConfigFile: Equatable {
-    var servers: [String]?
-    var nick: String?
-    var rooms: [String]?
-    var theme: String?
-    var logFile: String?
-    var passwordFile: String?
-    var insecure: Bool?
-    var caFile: String?
-    var pingInterval: Double?
-    var pingTimeout: Double?
-    var backoffBase: Double?
-    var backoffCap: Double?
+public struct ConfigFile: Equatable, Sendable {
+    public var servers: [String]?
+    public var nick: String?
+    public var rooms: [String]?
+    public var theme: String?
+    public var logFile: String?
+    public var passwordFile: String?
+    public var insecure: Bool?
+    public var caFile: String?
+    public var pingInterval: Double?
+    public var pingTimeout: Double?
+    public var backoffBase: Double?
+    public var backoffCap: Double?
 
-    static let example = """
+    public init() {}
+
+    public static let example = """
         server = "ws://localhost:8080/ws"   # or servers = ["wss://a.example/ws", "wss://b.example/ws"]
         nick = "alice"
         rooms = ["general", "rust"]
@@ -35,11 +37,11 @@ struct ConfigFile: Equatable {
         """
 
     /// The config file's path for this environment.
-    static func path(environment: [String: String]) -> URL {
+    public static func path(environment: [String: String]) -> URL {
         configDirectory(environment: environment).appendingPathComponent("config.toml")
     }
 
-    static func configDirectory(environment: [String: String]) -> URL {
+    public static func configDirectory(environment: [String: String]) -> URL {
         if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
             return URL(fileURLWithPath: xdg).appendingPathComponent("wschat")
         }
@@ -47,7 +49,7 @@ struct ConfigFile: Equatable {
     }
 
     /// Reads the file if there is one.
-    static func load(from url: URL) throws -> ConfigFile? {
+    public static func load(from url: URL) throws -> ConfigFile? {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
         return try parse(text, path: url.path)
     }
@@ -134,7 +136,7 @@ struct ConfigFile: Equatable {
     }
 }
 
-struct ConfigError: Error, CustomStringConvertible {
-    let description: String
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }
