@@ -165,6 +165,7 @@ let package = Package(
         .executableTarget(
             name: "wschat-bench",
             dependencies: [
+                "WSChatProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import NIOCore
 import Synchronization
+import WSChatProtocol
 
 /// The server protocol a benchmark speaks: wschat's (hello, join, say) or a plain broadcast
 /// server's (every text message goes to every connection, the sender's included).
@@ -93,9 +94,9 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
         let request =
-            "GET /ws HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "GET \(WireProtocol.chatPath) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-            + (protocolKind == .wschat ? "Sec-WebSocket-Protocol: wschat.v1\r\n" : "") + "\r\n"
+            + (protocolKind == .wschat ? "Sec-WebSocket-Protocol: \(WireProtocol.subprotocol)\r\n" : "") + "\r\n"
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
     }
 

@@ -1,3 +1,5 @@
+import WSChatProtocol
+
 /// The page `GET /` answers: what this server is and how to connect to it.
 enum StatusPage {
     static func html(serverName: String, url: String, users: Int, rooms: Int) -> String {
@@ -23,7 +25,7 @@ enum StatusPage {
             <p>From a terminal:</p>
             <pre>wschat \(address)</pre>
             <p>From any WebSocket library: open <code>\(address)</code> (subprotocol
-            <code>wschat.v1</code>), send one JSON object per text frame, starting with
+            <code>\(WireProtocol.subprotocol)</code>), send one JSON object per text frame, starting with
             <code>{"type":"hello","nick":"you"}</code>, then <code>{"type":"join","room":"general"}</code>.</p>
             <p>Health: <a href="/healthz">/healthz</a> · Metrics: <a href="/metrics">/metrics</a></p>
             </body>
