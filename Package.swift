@@ -69,7 +69,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-            ]
+            ],
+            // The browser client: HTML, CSS and JavaScript served as they are.
+            resources: [.copy("Web")]
         ),
 
         // The client engine: connection, reconnect, keepalive, outbox and resume. No UI.

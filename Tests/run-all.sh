@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every wschat test: the Swift test suites (unit and real-socket integration, with a
 # throwaway PostgreSQL for the store and cluster tests, and the hostile-input suite), a
-# minute of fuzzing, the interoperability test with Python's `websockets`, and the Autobahn
-# conformance suite against the server's /echo endpoint and the client's transport. Installs what a fresh Debian machine lacks first.
+# minute of fuzzing, the interoperability test with Python's `websockets`, the browser page
+# in headless Chromium, and the Autobahn conformance suite against the server's /echo
+# endpoint and the client's transport. Installs what a fresh Debian machine lacks first.
 # Exits non-zero, loudly, if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "System packages"
 missing=()
-for package in libncursesw5-dev libicu-dev pkg-config python3-venv tmux openssl; do
+# Chromium and its driver for the browser page's tests; the fonts draw Chinese and emoji.
+for package in libncursesw5-dev libicu-dev pkg-config python3-venv tmux openssl \
+    chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 # PostgreSQL's server binaries (any version), for Tests/with-postgres.sh.
@@ -29,7 +32,8 @@ fi
 step "Python tools (virtualenv in .build/venv)"
 venv=.build/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check "kosoku==0.1.0" "websockets==17.4" "pytest>=8"
+"$venv/bin/pip" install -q --disable-pip-version-check "kosoku==0.1.0" "websockets==17.4" "pytest>=8" \
+    "selenium==4.51.0"
 
 step "Build (debug, with tests)"
 swift build --build-tests
@@ -43,6 +47,9 @@ Tests/fuzz.sh || fail "fuzzing found a failing input (kept in Tests/Fuzz/corpus)
 
 step "Interoperability: two Python websockets clients"
 WSCHAT_SERVER_BIN=.build/debug/wschat-server "$venv/bin/python" -m pytest -q Tests/interop
+
+step "The browser page: headless Chromium next to a terminal user"
+"$venv/bin/python" -m pytest -q Tests/browser
 
 # Prints a kosoku report's summary; fails unless all 517 cases ended OK, NON-STRICT or
 # INFORMATIONAL.

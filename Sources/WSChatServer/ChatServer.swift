@@ -39,7 +39,7 @@ public struct ChatServer: Sendable {
             server = try .tls(server, tlsConfiguration: Self.tlsConfiguration(tls))
         }
         let application = Application(
-            router: makeRouter(),
+            router: try makeRouter(),
             server: server,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
@@ -114,17 +114,9 @@ public struct ChatServer: Sendable {
         return configuration
     }
 
-    private func makeRouter() -> Router<BasicRequestContext> {
+    private func makeRouter() throws -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/") { [hub, configuration] request, _ in
-            let (users, rooms) = await hub.population()
-            let url =
-                "\(configuration.webSocketScheme)://\(request.head.authority ?? "localhost:\(configuration.port)")/ws"
-            let page = StatusPage.html(serverName: configuration.serverName, url: url, users: users, rooms: rooms)
-            return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: page)))
-        }
+        try WebClient(serverName: configuration.serverName).register(on: router)
         router.get("/healthz") { _, _ in "ok" }
         router.get("/metrics") { [metrics] _, _ in
             Response(

@@ -25,10 +25,14 @@ struct LifecycleTests {
         #expect(metrics.body.contains("wschat_frames_in_total 3"))
         #expect(metrics.body.contains("wschat_frames_out_total 3"))
 
+        // The browser page, with the server's name escaped, its own script, and a policy that
+        // runs nothing else.
         let page = try await server.get("/")
         #expect(page.status == 200)
-        #expect(page.body.contains("<h1>Test &lt;Server&gt;</h1>"))
-        #expect(page.body.contains("ws://127.0.0.1:\(server.port)/ws"))
+        #expect(page.body.contains(#"<h1 id="title">Test &lt;Server&gt;</h1>"#))
+        #expect(page.body.contains(#"<script src="/app.js" defer></script>"#))
+        #expect(page.head.lowercased().contains("content-security-policy: default-src 'none'; script-src 'self'"))
+        #expect(page.head.lowercased().contains("etag: \""))
 
         let plain = try await server.get("/ws")
         #expect(plain.status == 426)

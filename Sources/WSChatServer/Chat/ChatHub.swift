@@ -89,9 +89,6 @@ actor ChatHub {
         await withCheckedContinuation { drained.append($0) }
     }
 
-    /// Users past `hello`, and rooms with members.
-    func population() -> (users: Int, rooms: Int) { (core.userCount, core.roomCount) }
-
     // MARK: Actions out
 
     /// Feeds `event` to the core and carries out its actions, and those of every result they
