@@ -64,6 +64,9 @@ struct WSChatCommand: AsyncParsableCommand {
     @Option(help: "Where the log goes (default: $XDG_STATE_HOME/wschat/wschat.log).")
     var logFile: String?
 
+    @Flag(help: "Do not log buffers to $XDG_DATA_HOME/wschat/logs/SERVER/ROOM.log (chat_logs = false in config.toml).")
+    var noChatLogs = false
+
     @Option(help: "A config file to read instead of $XDG_CONFIG_HOME/wschat/config.toml.")
     var config: String?
 
@@ -172,7 +175,8 @@ struct WSChatCommand: AsyncParsableCommand {
         } else {
             status = await runTerminalUI(
                 configuration, theme: chosenTheme, themes: themes, environment: environment,
-                notices: settings.notices(file: file, environment: environment))
+                notices: settings.notices(file: file, environment: environment),
+                chatLogs: !noChatLogs && (file.chatLogs ?? true))
         }
         if let embedded {
             await embedded.triggerGracefulShutdown()
@@ -183,7 +187,7 @@ struct WSChatCommand: AsyncParsableCommand {
 
     private func runTerminalUI(
         _ configuration: ClientConfiguration, theme: String, themes: ThemeLibrary, environment: [String: String],
-        notices: [String]
+        notices: [String], chatLogs: Bool
     ) async -> Int32 {
         let engine = ChatEngine(configuration: configuration)
         let engineTask = Task { await engine.run() }
@@ -192,6 +196,10 @@ struct WSChatCommand: AsyncParsableCommand {
             noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false, tlsUnverified: configuration.insecureTLS)
         options.notices = notices
         options.rooms = configuration.rooms
+        if chatLogs, let server = configuration.urls.first {
+            let logs = ChatLogs(root: ChatLogs.defaultRoot(environment: environment), url: server)
+            options.record = { logs.record($0) }
+        }
         let undelivered = await TerminalApp(engine: engine, options: options).run()
         await engineTask.value
         guard undelivered.isEmpty else {

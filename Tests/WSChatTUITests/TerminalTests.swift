@@ -10,20 +10,26 @@ struct TerminalTests {
 
     static let binary = ProductProcess.productsDirectory.appendingPathComponent("wschat").path
 
-    /// wschat with its own config and state folders.
-    static func wschat(_ arguments: [String], width: Int = 100, height: Int = 30) throws -> TmuxSession {
-        try session([binary] + arguments, width: width, height: height)
+    /// wschat with its own config, state and data folders (under `home`).
+    static func wschat(_ arguments: [String], width: Int = 100, height: Int = 30, home: String = newHome()) throws
+        -> TmuxSession
+    {
+        try session([binary] + arguments, width: width, height: height, home: home)
     }
 
-    /// A command in a terminal, with wschat's config and state folders of its own.
-    static func session(_ command: [String], width: Int = 100, height: Int = 30) throws -> TmuxSession {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-home-\(UUID().uuidString)")
-            .path
-        return try TmuxSession.start(
+    static func newHome() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("wschat-home-\(UUID().uuidString)").path
+    }
+
+    /// A command in a terminal, with wschat's config, state and data folders of its own.
+    static func session(_ command: [String], width: Int = 100, height: Int = 30, home: String = newHome()) throws
+        -> TmuxSession
+    {
+        try TmuxSession.start(
             command, width: width, height: height,
             environment: [
                 "HOME": home, "XDG_CONFIG_HOME": home + "/config", "XDG_STATE_HOME": home + "/state",
-                "WSCHAT_THEMES": themes,
+                "XDG_DATA_HOME": home + "/data", "WSCHAT_THEMES": themes,
             ])
     }
 
@@ -59,7 +65,8 @@ struct TerminalTests {
 
     @Test func twoUsersChatBothWaysInChinese() async throws {
         let (server, url) = try await Self.server()
-        let alice = try Self.wschat(["--nick", "alice", url])
+        let aliceHome = Self.newHome()
+        let alice = try Self.wschat(["--nick", "alice", url], home: aliceHome)
         let bob = try Self.wschat(["--nick", "bob", url])
         for session in [alice, bob] {
             try await session.waitUntil("connected and in #general") {
@@ -73,6 +80,12 @@ struct TerminalTests {
         try bob.type("很好，谢谢！日本語も大丈夫")
         try bob.press("Enter")
         let aliceScreen = try await alice.waitFor("bob 很好，谢谢！日本語も大丈夫")
+        // Every buffer is logged, one line per message, times in ISO 8601.
+        let port = try #require(URLComponents(string: url)?.port)
+        let log = try String(
+            contentsOfFile: aliceHome + "/data/wschat/logs/127.0.0.1_\(port)/general.log", encoding: .utf8)
+        #expect(log.contains("Z <alice> 你好，鲍勃！今天怎么样？🎉\n"), "\(log)")
+        #expect(log.contains("Z <bob> 很好，谢谢！日本語も大丈夫\n"))
         // Wide characters never push the pane border out of line.
         for row in Self.rows(aliceScreen).dropFirst().dropLast(2) {
             #expect(Array(row).count > 19 && Array(row)[19] == "│" || !row.contains("│"), "\(row)")

@@ -17,6 +17,8 @@ public struct ConfigFile: Equatable, Sendable {
     public var pingTimeout: Double?
     public var backoffBase: Double?
     public var backoffCap: Double?
+    /// Whether every buffer is logged under `$XDG_DATA_HOME/wschat/logs` (default: yes).
+    public var chatLogs: Bool?
 
     public init() {}
 
@@ -26,6 +28,7 @@ public struct ConfigFile: Equatable, Sendable {
         rooms = ["general", "rust"]
         theme = "default"                    # default, light, solarized-dark, mono, or your own
         log_file = "~/.local/state/wschat/wschat.log"
+        chat_logs = true                     # every buffer in ~/.local/share/wschat/logs/SERVER/ROOM.log
 
         [keepalive]
         interval = 15                        # seconds between pings
@@ -99,6 +102,9 @@ public struct ConfigFile: Equatable, Sendable {
             case "log_file": config.logFile = try string(key, value)
             case "password_file": config.passwordFile = try string(key, value)
             case "ca_file": config.caFile = try string(key, value)
+            case "chat_logs":
+                guard let flag = value.bool else { throw fail(key, "must be true or false") }
+                config.chatLogs = flag
             case "insecure":
                 guard let flag = value.bool else { throw fail(key, "must be true or false") }
                 config.insecure = flag
@@ -116,7 +122,7 @@ public struct ConfigFile: Equatable, Sendable {
             default:
                 throw fail(
                     key,
-                    "unknown key (known: server, servers, nick, rooms, theme, log_file, password_file, insecure, ca_file, [keepalive], [reconnect])"
+                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, password_file, insecure, ca_file, [keepalive], [reconnect])"
                 )
             }
         }

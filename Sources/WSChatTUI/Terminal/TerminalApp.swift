@@ -21,6 +21,8 @@ public final class TerminalApp: Sendable {
         public var notices: [String] = []
         /// The rooms joined at start.
         public var rooms: [String] = []
+        /// Called with every engine event, off the UI thread (the chat logs).
+        public var record: (@Sendable (EngineEvent) -> Void)?
 
         public init(
             nick: String, server: String, theme: String, themes: ThemeLibrary, noColor: Bool,
@@ -63,6 +65,7 @@ public final class TerminalApp: Sendable {
         let forwarding = Task {
             var undelivered: [PendingMessage] = []
             for await event in engine.events {
+                options.record?(event)
                 if case .undelivered(let message) = event { undelivered.append(message) }
                 post(.engine(event))
             }

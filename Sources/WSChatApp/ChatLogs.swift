@@ -1,0 +1,181 @@
+import Foundation
+import Synchronization
+import WSChatClient
+import WSChatProtocol
+
+/// Every buffer of the terminal UI kept in a file, as IRC clients do:
+/// `$XDG_DATA_HOME/wschat/logs/SERVER/ROOM.log` (a DM with bob: `@bob.log`), one line per
+/// message or event, times in ISO 8601 (UTC). History the server shows again (after a
+/// restart of the client, or a rejoin) is not written twice: a history message no newer
+/// than the last message a file holds is left out. (Live messages are new by definition:
+/// the engine never reports one twice.)
+public final class ChatLogs: Sendable {
+    private let directory: URL
+    private let state = Mutex(State())
+
+    private struct State {
+        var nick = ""
+        /// Per file: the time of the newest message written to it (read from the file when
+        /// it is first used).
+        var newest: [String: Date] = [:]
+    }
+
+    /// Logs for the server at `url` under `root` (`$XDG_DATA_HOME/wschat/logs`).
+    public init(root: URL, url: String) {
+        directory = root.appendingPathComponent(Self.folderName(for: url))
+    }
+
+    /// Where the logs go unless told: `$XDG_DATA_HOME/wschat/logs`.
+    public static func defaultRoot(environment: [String: String]) -> URL {
+        let data =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/share")
+        return URL(fileURLWithPath: data).appendingPathComponent("wschat/logs")
+    }
+
+    /// Writes what `event` adds to a buffer. Failures to write are not the chat's problem:
+    /// the line is dropped, the chat goes on.
+    public func record(_ event: EngineEvent) {
+        for entry in state.withLock({ Self.lines(for: event, state: &$0) }) {
+            append(entry)
+        }
+    }
+
+    // MARK: Lines
+
+    /// A line for a buffer's file; `time` is set for messages, and `isHistory` for those the
+    /// server shows again on a join.
+    struct Entry {
+        let buffer: String
+        let line: String
+        var time: Date?
+        var isHistory = false
+    }
+
+    /// A line for each buffer `event` touches.
+    private static func lines(for event: EngineEvent, state: inout State) -> [Entry] {
+        guard case .server(let message, _) = event else { return [] }
+        let now = Date()
+        switch message {
+        case .welcome(let welcome):
+            state.nick = welcome.nick
+            return []
+        case .joined(let joined):
+            return joined.history.map {
+                var entry = line(for: $0)
+                entry.isHistory = true
+                return entry
+            }
+        case .message(let chat):
+            return [line(for: chat)]
+        case .dm(let dm):
+            let peer = Self.sameNick(dm.from, state.nick) ? dm.to : dm.from
+            let time = date(dm.ts)
+            let text = "\(stamp(time)) <\(TerminalText.singleLine(dm.from))> \(TerminalText.singleLine(dm.text))"
+            return [Entry(buffer: "@" + peer, line: text, time: time)]
+        case .presence(let presence):
+            let verb =
+                switch presence.event {
+                case .join: "joined"
+                case .part: "left"
+                case .quit: "quit"
+                }
+            let reason = presence.reason.map { " (\(TerminalText.singleLine($0)))" } ?? ""
+            return [
+                Entry(
+                    buffer: presence.room,
+                    line: "\(stamp(now)) -- \(TerminalText.singleLine(presence.nick)) \(verb)\(reason)")
+            ]
+        case .topic(let change):
+            return [
+                Entry(
+                    buffer: change.room,
+                    line:
+                        "\(stamp(now)) -- \(TerminalText.singleLine(change.by)) set the topic: \(TerminalText.singleLine(change.topic))"
+                )
+            ]
+        case .nick(let old, let new):
+            if Self.sameNick(old, state.nick) { state.nick = new }
+            return []
+        default:
+            return []
+        }
+    }
+
+    private static func line(for message: ChatMessage) -> Entry {
+        let time = date(message.ts)
+        let from = TerminalText.singleLine(message.from)
+        let text = TerminalText.singleLine(message.text)
+        let body = message.action == true ? "* \(from) \(text)" : "<\(from)> \(text)"
+        return Entry(buffer: message.room, line: "\(stamp(time)) \(body)", time: time)
+    }
+
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    static func stamp(_ date: Date) -> String { date.formatted(timeStyle) }
+
+    static func sameNick(_ a: String, _ b: String) -> Bool {
+        (try? Nick(validating: a)) == (try? Nick(validating: b)) && !a.isEmpty
+    }
+
+    /// A folder name for a server URL: its host and port, with nothing a path could misread.
+    static func folderName(for url: String) -> String {
+        let components = URLComponents(string: url)
+        let host = components?.host ?? url
+        let name = components?.port.map { "\(host)_\($0)" } ?? host
+        return String(name.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+
+    /// A file name for a buffer: the room's folded name, or `@` and the peer's.
+    static func fileName(for buffer: String) -> String {
+        let dm = buffer.hasPrefix("@")
+        let name = dm ? String(buffer.dropFirst()) : buffer
+        let key = (dm ? (try? Nick(validating: name).key) : (try? RoomName(validating: name).key)) ?? name.lowercased()
+        let safe = String(key.map { $0 == "/" || $0 == "\0" ? "_" : $0 })
+        return (dm ? "@" : "") + (safe.hasPrefix(".") ? "_" + safe.dropFirst() : safe) + ".log"
+    }
+
+    // MARK: Files
+
+    private func append(_ entry: Entry) {
+        let url = directory.appendingPathComponent(Self.fileName(for: entry.buffer))
+        let key = url.path
+        if let time = entry.time {
+            let newest = state.withLock { $0.newest[key] } ?? Self.newestMessage(in: url)
+            if entry.isHistory, let newest, time <= newest { return }
+            state.withLock { $0.newest[key] = max(time, newest ?? time) }
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: url.path) {
+                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+            }
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((entry.line + "\n").utf8))
+        } catch {
+            return
+        }
+    }
+
+    /// The time of the last message line of a log (event lines start with the time too, but
+    /// are followed by "--").
+    static func newestMessage(in url: URL) -> Date? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > 8192 ? size - 8192 : 0)
+        guard let data = try? handle.readToEnd() else { return nil }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").reversed() {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            guard parts.count == 3, parts[1] != "--", let date = try? timeStyle.parse(String(parts[0])) else {
+                continue
+            }
+            return date
+        }
+        return nil
+    }
+}
