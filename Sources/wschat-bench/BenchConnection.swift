@@ -72,7 +72,9 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     private var sentCount = 0
     private var pacing: RepeatedTask?
 
-    private(set) var latencies = Histogram<UInt64>(
+    /// Made at the first delivery: a histogram spanning 120 s is 150 KiB, which a connection
+    /// that only handshakes or idles should not pay for.
+    private(set) lazy var latencies = Histogram<UInt64>(
         highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
     private(set) var delivered = 0
     private(set) var errors = 0

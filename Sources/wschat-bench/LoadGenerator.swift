@@ -6,6 +6,9 @@ import NIOPosix
 struct LoadGenerator {
     let host: String
     let port: Int
+    /// Resolved once: `connect(host:port:)` would resolve the name again for every connection,
+    /// on a thread of its own, and cost the generator more than the handshake it measures.
+    let address: SocketAddress
     let protocolKind: BenchProtocol
     let group: MultiThreadedEventLoopGroup
     let counters = RunCounters()
@@ -19,6 +22,7 @@ struct LoadGenerator {
         }
         self.host = host
         self.port = port
+        self.address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         self.protocolKind = `protocol`
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
     }
@@ -33,7 +37,7 @@ struct LoadGenerator {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
-            .connect(host: host, port: port).get()
+            .connect(to: address).get()
         return OpenConnection(channel: channel, handler: handler)
     }
 
