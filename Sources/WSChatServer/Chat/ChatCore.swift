@@ -11,6 +11,7 @@ import WSChatProtocol
 /// as it is then. `ChatHub` carries the actions out.
 struct ChatCore {
     enum Event: Sendable {
+        /// A connection is about to say its first `hello` (the hub hears of none before).
         case connected(ConnectionID)
         /// The connection is gone; its rooms see it quit with `reason` unless it already quit.
         case disconnected(ConnectionID, reason: String)
@@ -182,7 +183,7 @@ struct ChatCore {
         switch event {
         case .connected(let id):
             sessions[id] = Session()
-            // A connection whose upgrade finished while the server was stopping.
+            // A connection whose first hello came while the server was stopping.
             if shuttingDown { actions.append(.close(id, .goingAway, reason: "server shutting down")) }
         case .disconnected(let id, let reason):
             disconnect(id, reason: reason, into: &actions)

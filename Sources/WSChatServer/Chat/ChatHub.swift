@@ -27,7 +27,7 @@ actor ChatHub {
     private var forgetGeneration = 0
     private var drained: [CheckedContinuation<Void, Never>] = []
     /// The gauges as last recorded.
-    private var recorded = (connections: 0, users: 0, rooms: 0)
+    private var recorded = (users: 0, rooms: 0)
 
     init(
         configuration: ChatServerConfiguration, store: any HistoryStore, cluster: (any ClusterLink)?,
@@ -42,6 +42,7 @@ actor ChatHub {
 
     // MARK: Events in
 
+    /// Takes a connection in, before its first `hello`.
     func connect(_ id: ConnectionID, delivery: Delivery) async {
         deliveries[id] = delivery
         await run(.connected(id))
@@ -256,8 +257,7 @@ actor ChatHub {
     }
 
     private func recordGauges() {
-        let now = (connections: core.connectionCount, users: core.userCount, rooms: core.roomCount)
-        if now.connections != recorded.connections { metrics.openConnections.record(now.connections) }
+        let now = (users: core.userCount, rooms: core.roomCount)
         if now.users != recorded.users { metrics.users.record(now.users) }
         if now.rooms != recorded.rooms { metrics.rooms.record(now.rooms) }
         recorded = now

@@ -25,7 +25,7 @@ final class ChatConnection: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        session.enqueue(.connected)
+        session.services.metrics.connectionOpened()
         let timeout = session.configuration.handshakeTimeout
         helloDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
             helloDeadline = nil
@@ -36,8 +36,18 @@ final class ChatConnection: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         helloDeadline?.cancel()
+        session.services.metrics.connectionClosed()
         session.enqueue(.disconnected)
         context.fireChannelInactive()
+    }
+
+    /// The server is stopping: the hub closes the sessions it knows, which are those that
+    /// sent `hello`; a connection that has not is closed here.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, !session.hasSentHello {
+            session.delivery.close(.goingAway, reason: "server shutting down")
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -109,9 +119,12 @@ final class ChatServices: Sendable {
 /// What a connection asks of the hub, carried out one request after another in the order the
 /// client sent them: a task runs while requests are waiting and ends when there are none, so
 /// an idle connection holds no task.
+///
+/// The hub hears of a connection with its first `hello`, not at the upgrade: a connection that
+/// never says `hello` (a probe, a handshake benchmark, a client that gives up) costs no task and
+/// no turn of the hub, and the hub is told of its end only when it was told of it at all.
 final class ChatSession: Sendable {
     enum Request: Sendable {
-        case connected
         case message(ClientMessage)
         case disconnected
     }
@@ -123,10 +136,15 @@ final class ChatSession: Sendable {
     let address: String
     private let queue = Mutex(Queue())
     private let welcomed = Atomic<Bool>(false)
+    /// Set by the drain when it has introduced the connection to the hub.
+    private let inHub = Atomic<Bool>(false)
 
     private struct Queue {
         var requests: [Request] = []
         var draining = false
+        /// Whether a `hello` was queued: from then on the hub knows the connection, or will
+        /// before it hears anything else from it.
+        var helloQueued = false
     }
 
     init(id: ConnectionID, services: ChatServices, delivery: Delivery, address: String) {
@@ -142,8 +160,16 @@ final class ChatSession: Sendable {
     /// Whether the hub has welcomed the connection.
     var isWelcomed: Bool { welcomed.load(ordering: .relaxed) }
 
+    /// Whether the connection has sent `hello` (and so is the hub's to close).
+    var hasSentHello: Bool { queue.withLock { $0.helloQueued } }
+
     func enqueue(_ request: Request) {
         let startsDrain = queue.withLock { queue in
+            switch request {
+            case .message(.hello): queue.helloQueued = true
+            case .disconnected where !queue.helloQueued: return false
+            default: break
+            }
             queue.requests.append(request)
             guard !queue.draining else { return false }
             queue.draining = true
@@ -172,14 +198,16 @@ final class ChatSession: Sendable {
 
     private func carryOut(_ request: Request) async {
         switch request {
-        case .connected:
-            await hub.connect(id, delivery: delivery)
         case .disconnected:
             await hub.disconnect(id)
         case .message(let message):
             if isWelcomed {
                 await hub.handle(message, from: id)
             } else if case .hello(let hello) = message {
+                if !inHub.load(ordering: .relaxed) {
+                    await hub.connect(id, delivery: delivery)
+                    inHub.store(true, ordering: .relaxed)
+                }
                 if await admit(hello) { welcomed.store(true, ordering: .relaxed) }
             } else {
                 reject(ProtocolError(.badRequest, "the first message must be hello", ref: message.type))

@@ -1,4 +1,5 @@
 import Metrics
+import Synchronization
 import WSChatProtocol
 
 import class Prometheus.PrometheusCollectorRegistry
@@ -17,6 +18,9 @@ final class ServerMetrics: Sendable {
     let slowConsumersDropped: Counter
     let refusedConnections: Counter
     private let errors: [ErrorCode: Counter]
+    /// Open WebSocket connections on `/ws`, counted where they open and close, whether or not
+    /// they have said `hello`; recorded under the lock so the gauge never goes back in time.
+    private let open = Mutex(0)
 
     init() {
         let factory = PrometheusMetricsFactory(registry: registry)
@@ -34,6 +38,20 @@ final class ServerMetrics: Sendable {
                 label: "wschat_errors_total", dimensions: [("code", code.rawValue)], factory: factory)
         }
         self.errors = errors
+    }
+
+    func connectionOpened() {
+        open.withLock { count in
+            count += 1
+            openConnections.record(count)
+        }
+    }
+
+    func connectionClosed() {
+        open.withLock { count in
+            count -= 1
+            openConnections.record(count)
+        }
     }
 
     func countError(_ code: ErrorCode) {
