@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
@@ -34,17 +33,10 @@ public struct ChatServer: Sendable {
     public func makeServiceGroup(
         signals: [UnixSignal] = [.sigterm, .sigint], onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> ServiceGroup {
-        var server = makeServerBuilder()
-        if let tls = configuration.tls {
-            server = try .tls(server, tlsConfiguration: Self.tlsConfiguration(tls))
-        }
-        let application = Application(
-            router: try makeRouter(),
-            server: server,
-            configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
-            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
-            logger: logger)
+        let listener = ChatListener(
+            host: configuration.host, port: configuration.port, channel: try makeChannel(),
+            tls: try configuration.tls.map { try NIOSSLContext(configuration: Self.tlsConfiguration($0)) },
+            logger: logger, onReady: onReady)
         // Services shut down in reverse order: the hub says goodbye before the listener stops,
         // the cluster hears of the departures, and the store closes last.
         var services: [any Service] = [
@@ -56,7 +48,7 @@ public struct ChatServer: Sendable {
         if let cluster = storage.cluster {
             services.append(ClusterMembership(cluster: cluster, hub: hub))
         }
-        services += [application, HubShutdown(hub: hub, timeout: configuration.closeTimeout)]
+        services += [listener, HubShutdown(hub: hub, timeout: configuration.closeTimeout)]
         return ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
     }
@@ -132,7 +124,7 @@ public struct ChatServer: Sendable {
         return router
     }
 
-    private func makeServerBuilder() -> HTTPServerBuilder {
+    private func makeChannel() throws -> ChatChannel {
         let configuration = configuration
         let events = SummarisedLog(logger: logger)
         let rules = UpgradeGate.Rules(
@@ -153,9 +145,9 @@ public struct ChatServer: Sendable {
             deflate: DeflateNegotiation(maxDecompressedSize: configuration.maxDecompressedSize))
         let http1 = HTTP1Channel.Configuration(
             idleTimeout: .seconds(configuration.httpIdleTimeout.components.seconds))
-        return HTTPServerBuilder { responder in
-            ChatChannel(responder: responder, endpoint: chat, http1: http1, rules: rules)
-        }
+        let responder = RouteResponder.make(
+            router: try makeRouter(), serverName: configuration.serverName, logger: logger)
+        return ChatChannel(responder: responder, endpoint: chat, http1: http1, rules: rules)
     }
 }
 
