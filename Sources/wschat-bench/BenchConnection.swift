@@ -18,6 +18,8 @@ final class RunCounters: Sendable {
     let ready = Atomic<Int>(0)
     let dropped = Atomic<Int>(0)
     let handshakes = Atomic<Int>(0)
+    /// `connect`: connections that could not be opened.
+    let failedHandshakes = Atomic<Int>(0)
 }
 
 /// One benchmark client: upgrades its TCP connection to WebSocket by hand, says hello and joins

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 
 /// `wschat-bench connect`: WebSocket handshakes followed at once by a close, P at a time; the
 /// server's CPU per handshake and close.
@@ -24,27 +25,17 @@ struct ConnectCommand: AsyncParsableCommand {
         let ownBefore = try ProcessStats.read(pid: nil)
         let start = ContinuousClock.now
         let deadline = start + .seconds(duration)
-        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
-            for worker in 0..<parallel {
-                group.addTask {
-                    var failures = 0
-                    var index = worker
-                    while ContinuousClock.now < deadline {
-                        do {
-                            let connection = try await generator.open(
-                                index: index, role: .listener, purpose: .handshakeOnly)
-                            try await connection.channel.closeFuture.get()
-                        } catch {
-                            failures += 1
-                        }
-                        index += parallel
-                    }
-                    return failures
-                }
-            }
-            return try await group.reduce(0, +)
+        // Each of the P in flight opens the next connection when its last one has closed, in
+        // callbacks on the generator's event loop: no task or thread switch per handshake,
+        // which would cost the generator more than the server.
+        let cycles = (0..<parallel).map { worker in
+            let done = generator.group.next().makePromise(of: Void.self)
+            Self.cycle(generator, index: worker, step: parallel, until: deadline, done: done)
+            return done.futureResult
         }
+        for cycle in cycles { try await cycle.get() }
         let elapsed = ContinuousClock.now - start
+        let failures = generator.counters.failedHandshakes.load(ordering: .relaxed)
         let serverAfter = try common.serverStats()
         let ownAfter = try ProcessStats.read(pid: nil)
         let handshakes = generator.counters.handshakes.load(ordering: .relaxed)
@@ -61,5 +52,19 @@ struct ConnectCommand: AsyncParsableCommand {
             "\(handshakes) handshakes + closes in \(String(format: "%.1f", elapsed.seconds)) s"
                 + " (\(String(format: "%.0f", Double(handshakes) / elapsed.seconds))/s, \(parallel) in flight), \(failures) failed"
         ])
+    }
+
+    /// Opens connection `index`, waits for it to close, and goes on with `index + step` until
+    /// `deadline`.
+    private static func cycle(
+        _ generator: LoadGenerator, index: Int, step: Int, until deadline: ContinuousClock.Instant,
+        done: EventLoopPromise<Void>
+    ) {
+        guard ContinuousClock.now < deadline else { return done.succeed() }
+        let handler = generator.makeHandler(index: index, role: .listener, purpose: .handshakeOnly)
+        generator.connect(handler).flatMap { channel in channel.closeFuture }.whenComplete { result in
+            if case .failure = result { generator.counters.failedHandshakes.add(1, ordering: .relaxed) }
+            cycle(generator, index: index + step, step: step, until: deadline, done: done)
+        }
     }
 }

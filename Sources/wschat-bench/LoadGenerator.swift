@@ -29,16 +29,24 @@ struct LoadGenerator {
 
     /// Opens one connection; the handler is reachable for as long as the channel lives.
     func open(index: Int, role: BenchConnection.Role, purpose: BenchConnection.Purpose) async throws -> OpenConnection {
-        let handler = BenchConnection(
+        let handler = makeHandler(index: index, role: role, purpose: purpose)
+        return OpenConnection(channel: try await connect(handler).get(), handler: handler)
+    }
+
+    func makeHandler(index: Int, role: BenchConnection.Role, purpose: BenchConnection.Purpose) -> BenchConnection {
+        BenchConnection(
             index: index, protocol: protocolKind, role: role, purpose: purpose, counters: counters,
             host: "\(host):\(port)")
-        let channel = try await ClientBootstrap(group: group)
+    }
+
+    /// Connects `handler`'s channel, on the generator's event loops, with no task.
+    func connect(_ handler: BenchConnection) -> EventLoopFuture<any Channel> {
+        ClientBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
-            .connect(to: address).get()
-        return OpenConnection(channel: channel, handler: handler)
+            .connect(to: address)
     }
 
     /// Opens `count` connections, `parallel` at a time.
