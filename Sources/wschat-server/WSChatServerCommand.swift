@@ -144,6 +144,7 @@ struct WSChatServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ServerThreads.fitToAllowedCPUs()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = logLevel

@@ -3,12 +3,21 @@ import Testing
 import WSChatProtocol
 import WSChatTestSupport
 
+@testable import WSChatServer
+
 @Suite("Starting, serving HTTP and shutting down", .timeLimit(.minutes(1)))
 struct LifecycleTests {
     @Test func healthMetricsAndThePageShareThePort() async throws {
         let server = try await TestServer.start { $0.serverName = "Test <Server>" }
         let health = try await server.get("/healthz")
         #expect(health.status == 200 && health.body == "ok")
+        // Every answer says when and who, as an HTTP server must.
+        let head = health.head.lowercased()
+        #expect(head.contains("server: test <server>"))
+        #expect(
+            head.contains(
+                try Regex(#"\r\ndate: (mon|tue|wed|thu|fri|sat|sun), \d\d [a-z]{3} \d{4} \d\d:\d\d:\d\d gmt\r\n"#)))
+        #expect(try await server.get("/nothing-here").status == 404)
 
         let alice = try await server.user("alice")
         try await alice.join("general")
@@ -102,5 +111,17 @@ struct LifecycleTests {
         try await client.hello("alice", password: "swordfish")
         process.signal(SIGTERM)
         _ = try await process.waitForExit(timeout: .seconds(5))
+    }
+}
+
+@Suite("Sizing the event loops")
+struct ServerThreadsTests {
+    @Test func theAffinityMaskIsCountedFromProcStatus() {
+        let status = "Name:\twschat-server\nCpus_allowed:\t00000000,00000002\nCpus_allowed_list:\t1\n"
+        #expect(ServerThreads.allowedCPUs(inStatus: status) == 1)
+        #expect(ServerThreads.allowedCPUs(inStatus: "Cpus_allowed:\tff,0000000f\n") == 12)
+        #expect(ServerThreads.allowedCPUs(inStatus: "Name:\tx\n") == nil)
+        #expect(ServerThreads.allowedCPUs(inStatus: "Cpus_allowed:\t0\n") == nil)
+        #expect(ServerThreads.allowedCPUs.map { $0 >= 1 } ?? true)
     }
 }
