@@ -84,7 +84,7 @@ struct AttackCommand: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(settle))
         let after = try common.serverStats()!
 
-        var latencies = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+        var latencies = BenchConnection.emptyHistogram()
         for connection in watching { latencies.add(try await connection.onLoop { $0.latencies }) }
         let sent = try await watching.asyncSum { $0.sent }
         let delivered = try await watching.asyncSum { $0.delivered }

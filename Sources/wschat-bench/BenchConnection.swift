@@ -75,9 +75,15 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     private var pacing: RepeatedTask?
 
     /// Made at the first delivery: a histogram spanning 120 s is 150 KiB, which a connection
-    /// that only handshakes or idles should not pay for.
-    private(set) lazy var latencies = Histogram<UInt64>(
-        highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+    /// that only handshakes or idles should not pay for. (An optional mutated in place, not a
+    /// `lazy var`: recording through a lazy property copied the whole histogram each time.)
+    private var recorded: Histogram<UInt64>?
+    var latencies: Histogram<UInt64> { recorded ?? Self.emptyHistogram() }
+
+    static func emptyHistogram() -> Histogram<UInt64> {
+        Histogram(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+    }
+
     private(set) var delivered = 0
     private(set) var errors = 0
     private(set) var sent = 0
@@ -231,7 +237,8 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
             }
             delivered += 1
             let now = DispatchClock.nanoseconds()
-            _ = latencies.record(UInt64(max(0, now - stamp.sentAt)) / 1000)
+            if recorded == nil { recorded = Self.emptyHistogram() }
+            _ = recorded!.record(UInt64(max(0, now - stamp.sentAt)) / 1000)
             if stamp.sender == index, case .flooder = role, sending {
                 sendMessage(context)
             }

@@ -68,7 +68,7 @@ struct FanoutCommand: AsyncParsableCommand {
         let serverAfter = try common.serverStats()
         let ownAfter = try ProcessStats.read(pid: nil)
 
-        var latencies = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+        var latencies = BenchConnection.emptyHistogram()
         var sent = 0
         var errors = 0
         for connection in connections {
