@@ -43,6 +43,13 @@ public struct Nick: Hashable, Sendable, CustomStringConvertible {
     public static func == (lhs: Nick, rhs: Nick) -> Bool { lhs.key == rhs.key }
     public func hash(into hasher: inout Hasher) { hasher.combine(key) }
     public var description: String { name }
+
+    /// Whether two nicks as a server sends them name one user (`Alice` and `alice` do); text
+    /// that is no valid nick matches only itself.
+    public static func same(_ a: String, _ b: String) -> Bool {
+        guard let a = try? Nick(validating: a), let b = try? Nick(validating: b) else { return a == b }
+        return a == b
+    }
 }
 
 /// A room's name, validated and NFC-normalised; compared by its folded key.

@@ -21,7 +21,7 @@ extension EngineCore {
             if case .number(let sequence) = t, keepalive.pong(sequence: Int(sequence), at: now) != nil { return }
             emit(message, raw: text)
         case .nick(let old, let new):
-            if Self.sameNick(old, nick) {
+            if Nick.same(old, nick) {
                 nick = new
                 desiredNick = new
             }
@@ -34,7 +34,7 @@ extension EngineCore {
             emit(message, raw: text)
         case .presence(let presence):
             // Our old session (from before a reconnect) is finally gone: take the nick back.
-            if presence.event != .join, Self.sameNick(presence.nick, desiredNick), !Self.sameNick(nick, desiredNick) {
+            if presence.event != .join, Nick.same(presence.nick, desiredNick), !Nick.same(nick, desiredNick) {
                 sendQueue.append(.nick(desiredNick))
             }
             emit(message, raw: text)
@@ -58,7 +58,7 @@ extension EngineCore {
         lifecycle.welcomed(at: now)
         keepalive.start(at: now)
         emit(.welcome(welcome), raw: raw)
-        if !Self.sameNick(nick, desiredNick) {
+        if !Nick.same(nick, desiredNick) {
             actions.append(.emit(.notice("the nick \(desiredNick) is taken; you are \(nick) for now")))
         }
         resentDirectCIDs = Set(outbox.pending.filter { if case .nick = $0.target { true } else { false } }.map(\.cid))
@@ -161,8 +161,4 @@ extension EngineCore {
         emit(.dm(message), raw: raw)
     }
 
-    static func sameNick(_ a: String, _ b: String) -> Bool {
-        guard let a = try? Nick(validating: a), let b = try? Nick(validating: b) else { return a == b }
-        return a == b
-    }
 }
