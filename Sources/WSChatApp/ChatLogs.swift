@@ -33,12 +33,20 @@ public final class ChatLogs: Sendable {
         return URL(fileURLWithPath: data).appendingPathComponent("wschat/logs")
     }
 
-    /// Writes what `event` adds to a buffer. Failures to write are not the chat's problem:
-    /// the line is dropped, the chat goes on.
+    /// Writes what `event` adds to buffers, each file opened once however many lines it gets
+    /// (a join brings up to a thousand). Failures to write are not the chat's problem: the
+    /// lines are dropped, the chat goes on.
     public func record(_ event: EngineEvent) {
+        var byFile: [(url: URL, entries: [Entry])] = []
         for entry in state.withLock({ Self.lines(for: event, state: &$0) }) {
-            append(entry)
+            let url = directory.appendingPathComponent(Self.fileName(for: entry.buffer))
+            if let index = byFile.firstIndex(where: { $0.url == url }) {
+                byFile[index].entries.append(entry)
+            } else {
+                byFile.append((url, [entry]))
+            }
         }
+        for file in byFile { append(file.entries, to: file.url) }
     }
 
     // MARK: Lines
@@ -69,7 +77,7 @@ public final class ChatLogs: Sendable {
         case .message(let chat):
             return [line(for: chat)]
         case .dm(let dm):
-            let peer = Self.sameNick(dm.from, state.nick) ? dm.to : dm.from
+            let peer = Nick.same(dm.from, state.nick) ? dm.to : dm.from
             let time = date(dm.ts)
             let text = "\(stamp(time)) <\(TerminalText.singleLine(dm.from))> \(TerminalText.singleLine(dm.text))"
             return [Entry(buffer: "@" + peer, line: text, time: time)]
@@ -95,7 +103,7 @@ public final class ChatLogs: Sendable {
                 )
             ]
         case .nick(let old, let new):
-            if Self.sameNick(old, state.nick) { state.nick = new }
+            if Nick.same(old, state.nick) { state.nick = new }
             return []
         default:
             return []
@@ -116,10 +124,6 @@ public final class ChatLogs: Sendable {
 
     static func stamp(_ date: Date) -> String { date.formatted(timeStyle) }
 
-    static func sameNick(_ a: String, _ b: String) -> Bool {
-        (try? Nick(validating: a)) == (try? Nick(validating: b)) && !a.isEmpty
-    }
-
     /// A folder name for a server URL: its host and port, with nothing a path could misread.
     static func folderName(for url: String) -> String {
         let components = URLComponents(string: url)
@@ -139,14 +143,22 @@ public final class ChatLogs: Sendable {
 
     // MARK: Files
 
-    private func append(_ entry: Entry) {
-        let url = directory.appendingPathComponent(Self.fileName(for: entry.buffer))
+    /// Appends `entries` to the log at `url`, leaving out history no newer than what the
+    /// file held before.
+    private func append(_ entries: [Entry], to url: URL) {
         let key = url.path
-        if let time = entry.time {
-            let newest = state.withLock { $0.newest[key] } ?? Self.newestMessage(in: url)
-            if entry.isHistory, let newest, time <= newest { return }
-            state.withLock { $0.newest[key] = max(time, newest ?? time) }
+        let newestBefore = state.withLock { $0.newest[key] } ?? Self.newestMessage(in: url)
+        var newest = newestBefore
+        var text = ""
+        for entry in entries {
+            if let time = entry.time {
+                if entry.isHistory, let newestBefore, time <= newestBefore { continue }
+                newest = max(time, newest ?? time)
+            }
+            text += entry.line + "\n"
         }
+        state.withLock { $0.newest[key] = newest }
+        guard !text.isEmpty else { return }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             if !FileManager.default.fileExists(atPath: url.path) {
@@ -155,7 +167,7 @@ public final class ChatLogs: Sendable {
             let handle = try FileHandle(forWritingTo: url)
             defer { try? handle.close() }
             try handle.seekToEnd()
-            try handle.write(contentsOf: Data((entry.line + "\n").utf8))
+            try handle.write(contentsOf: Data(text.utf8))
         } catch {
             return
         }

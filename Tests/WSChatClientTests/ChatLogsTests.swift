@@ -47,4 +47,17 @@ struct ChatLogsTests {
         #expect(room.split(separator: "\n").count == 5)
         #expect(room.hasSuffix("1970-01-01T00:00:05.000Z <bob> new\n"))
     }
+
+    @Test func historyMessagesOfOneMillisecondAreAllWritten() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-logs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let logs = ChatLogs(root: root, url: "ws://127.0.0.1:8080/ws")
+        let burst = (1...3).map {
+            ChatMessage(room: "General", id: $0, ts: 7000, from: "bob", text: "\($0)", cid: "c\($0)")
+        }
+        logs.record(Self.joined(burst))
+        let room = try String(
+            contentsOf: root.appendingPathComponent("127.0.0.1_8080/general.log"), encoding: .utf8)
+        #expect(room.split(separator: "\n").count == 3, "\(room)")
+    }
 }
