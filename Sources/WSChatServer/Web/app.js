@@ -22,6 +22,8 @@ const state = {
   nick: localStorage.getItem(NICK_KEY) || "",
   buffers: new Map(),
   current: null,
+  /** The room a /join asked to show, once it is joined. */
+  pendingSwitch: null,
   /** Messages typed and not yet echoed by the server, in typing order. */
   outbox: [],
   seenDirect: new Set(),
