@@ -71,7 +71,10 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             // The browser client: HTML, CSS and JavaScript served as they are.
-            resources: [.copy("Web")]
+            resources: [
+                .embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/app.css"),
+                .embedInCode("Web/favicon.svg"),
+            ]
         ),
 
         // The client engine: connection, reconnect, keepalive, outbox and resume. No UI.

@@ -106,9 +106,9 @@ public struct ChatServer: Sendable {
         return configuration
     }
 
-    private func makeRouter() throws -> Router<BasicRequestContext> {
+    private func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        try WebClient(serverName: configuration.serverName).register(on: router)
+        WebClient(serverName: configuration.serverName).register(on: router)
         router.get("/healthz") { _, _ in "ok" }
         router.get("/metrics") { [metrics] _, _ in
             Response(
@@ -146,7 +146,7 @@ public struct ChatServer: Sendable {
         let http1 = HTTP1Channel.Configuration(
             idleTimeout: .seconds(configuration.httpIdleTimeout.components.seconds))
         let responder = RouteResponder.make(
-            router: try makeRouter(), serverName: configuration.serverName, logger: logger)
+            router: makeRouter(), serverName: configuration.serverName, logger: logger)
         return ChatChannel(responder: responder, endpoint: chat, http1: http1, rules: rules)
     }
 }

@@ -72,6 +72,23 @@ struct LifecycleTests {
         #expect(ContinuousClock.now - start < .seconds(2))
     }
 
+    @Test func aServerBinaryCopiedAloneServesThePage() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-copy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("wschat-server")
+        try FileManager.default.copyItem(
+            at: ProductProcess.productsDirectory.appendingPathComponent("wschat-server"), to: copy)
+        let process = try ProductProcess.launch(
+            arguments: ["--host", "127.0.0.1", "--port", "0", "--memory"], executable: copy)
+        let port = try await process.port()
+        let page = try await RawConnection.request(
+            port: port, "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
+        #expect(page.status == 200 && page.body.contains("wschat"))
+        process.signal(SIGTERM)
+        #expect(try await process.waitForExit(timeout: .seconds(5)) == 0)
+    }
+
     @Test func sigtermStopsTheServerProcessWithin2Seconds() async throws {
         let process = try ProductProcess.launch(arguments: ["--host", "127.0.0.1", "--port", "0"])
         let port = try await process.port()

@@ -28,11 +28,13 @@ public final class ProductProcess: Sendable {
 
     /// Starts `product`. Unless `environment` says otherwise, `XDG_DATA_HOME` is a new temporary
     /// folder, so that a server's default history database belongs to this launch alone.
+    /// `executable` runs a copy of the product from elsewhere.
     public static func launch(
-        _ product: String = "wschat-server", arguments: [String], environment: [String: String] = [:]
+        _ product: String = "wschat-server", arguments: [String], environment: [String: String] = [:],
+        executable: URL? = nil
     ) throws -> ProductProcess {
         let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent(product)
+        process.executableURL = executable ?? productsDirectory.appendingPathComponent(product)
         process.arguments = arguments
         let dataHome = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-data-\(UUID())").path
         process.environment = ProcessInfo.processInfo.environment.merging(["XDG_DATA_HOME": dataHome]) { $1 }

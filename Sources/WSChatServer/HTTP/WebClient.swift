@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The browser client (`Web/` in the package's resources: HTML, CSS, JavaScript, no build
-/// step), read once at start and served with an ETag, so that a browser revalidates with one
+/// The browser client (`Web/` in the package: HTML, CSS, JavaScript, no build step), built
+/// into the server's binary (so a copied or installed `wschat-server` needs no resource
+/// folder beside it) and served with an ETag, so that a browser revalidates with one
 /// cheap request and takes a new version as soon as there is one. The page may run only its
 /// own script and style, and talk only to its own origin (Content-Security-Policy).
 struct WebClient: Sendable {
@@ -16,12 +17,12 @@ struct WebClient: Sendable {
     }
 
     /// Paths and the files that answer them; `/favicon.ico` is asked for by browsers on their own.
-    static let files: [(path: String, file: String, contentType: String)] = [
-        ("/", "index.html", "text/html; charset=utf-8"),
-        ("/app.js", "app.js", "text/javascript; charset=utf-8"),
-        ("/app.css", "app.css", "text/css; charset=utf-8"),
-        ("/favicon.svg", "favicon.svg", "image/svg+xml"),
-        ("/favicon.ico", "favicon.svg", "image/svg+xml"),
+    static let files: [(path: String, file: String, bytes: [UInt8], contentType: String)] = [
+        ("/", "index.html", PackageResources.index_html, "text/html; charset=utf-8"),
+        ("/app.js", "app.js", PackageResources.app_js, "text/javascript; charset=utf-8"),
+        ("/app.css", "app.css", PackageResources.app_css, "text/css; charset=utf-8"),
+        ("/favicon.svg", "favicon.svg", PackageResources.favicon_svg, "image/svg+xml"),
+        ("/favicon.ico", "favicon.svg", PackageResources.favicon_svg, "image/svg+xml"),
     ]
 
     static let contentSecurityPolicy =
@@ -30,14 +31,11 @@ struct WebClient: Sendable {
 
     let assets: [String: Asset]
 
-    /// Reads the files; the page's title and heading name the server.
-    init(serverName: String) throws {
+    /// Prepares the files; the page's title and heading name the server.
+    init(serverName: String) {
         var assets: [String: Asset] = [:]
-        for (path, file, contentType) in Self.files {
-            guard let url = Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "Web") else {
-                throw ChatServerError("the browser client's file \(file) is missing from the server's resources")
-            }
-            var text = try String(contentsOf: url, encoding: .utf8)
+        for (path, file, bytes, contentType) in Self.files {
+            var text = String(decoding: bytes, as: UTF8.self)
             if file == "index.html" {
                 text = text.replacingOccurrences(of: "{{SERVER_NAME}}", with: Self.escape(serverName))
             }
