@@ -39,11 +39,12 @@ struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
         self.rules = rules
     }
 
-    /// NIO keeps a connection's last receive buffer for its next read, for as long as the
-    /// connection lives, and its default first size (2 KiB) was a quarter of what an idle
-    /// connection cost. 1 KiB holds a browser's upgrade request in one read; the buffer doubles
-    /// for a client that sends more.
-    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
+    /// NIO keeps a connection's receive buffer for its next read, for as long as the connection
+    /// lives, and never shrinks it: its default first size (2 KiB) was a quarter of what an
+    /// idle connection cost. 256 bytes hold a script's upgrade request and any chat frame a
+    /// person types; a browser's longer request takes a second read, and the buffer doubles
+    /// after every read that fills it, for a client that sends more.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
