@@ -158,6 +158,7 @@ struct WSChatCommand: AsyncParsableCommand {
         var embedded: ServiceGroup?
         var serverTask: Task<Void, any Error>?
         if host {
+            ServerThreads.fitToAllowedCPUs()
             let (group, running, port) = try await Self.startServer(host: bind ?? "0.0.0.0", port: port)
             embedded = group
             serverTask = running

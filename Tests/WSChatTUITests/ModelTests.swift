@@ -246,7 +246,7 @@ struct ModelTests {
         guard case .error(let text) = model.currentBuffer.lines.last?.content else {
             Issue.record("no line"); return
         }
-        #expect(text.hasPrefix("disconnected: reset; retrying in "))
+        #expect(text == "disconnected: reset; reconnecting (see the status bar)")
     }
 
     @Test func aStatusBarThatDoesNotFitEndsInAnEllipsis() {

@@ -172,7 +172,6 @@ struct ChatCore {
         self.clustered = clustered
     }
 
-    var connectionCount: Int { sessions.count }
     /// Users past `hello`.
     var userCount: Int { nickOwners.count }
     /// Rooms with members here.

@@ -14,6 +14,11 @@ import NIOWebSocket
 struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
     enum UpgradeResult: Sendable {
         case webSocket
+        case plainHTTP(PlainHTTP)
+    }
+
+    /// A connection that stays HTTP, answered in a task (`serve`).
+    enum PlainHTTP: Sendable {
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         /// An upgrade request that no endpoint takes.
         case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
@@ -82,7 +87,7 @@ struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return upgradeAttempted.value ? .failedUpgrade(http) : .notUpgraded(http)
+                        return .plainHTTP(upgradeAttempted.value ? .failedUpgrade(http) : .notUpgraded(http))
                     }
                 })
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrades)
@@ -100,11 +105,16 @@ struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
+    /// `ServerChildChannel`'s entry point, for a server that hands every connection to a task;
+    /// `ChatListener` calls `serve` only for the connections that stay HTTP.
     func handle(value: Value, logger: Logger) async {
+        guard case .plainHTTP(let http) = try? await value.upgradeResult.get() else { return }
+        await serve(http, logger: logger)
+    }
+
+    func serve(_ http: PlainHTTP, logger: Logger) async {
         do {
-            switch try await value.upgradeResult.get() {
-            case .webSocket:
-                return
+            switch http {
             case .notUpgraded(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
             case .failedUpgrade(let http):
@@ -115,8 +125,8 @@ struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
                 }
             }
         } catch {
-            // A client that vanished, a slowloris socket timed out, a request refused by the
-            // gate: none is a server error, and clients can make thousands.
+            // A client that vanished, a slowloris socket timed out: none is a server error, and
+            // clients can make thousands.
             logger.debug("connection ended before its first request was answered", metadata: ["error": "\(error)"])
         }
     }

@@ -28,7 +28,7 @@ struct ChatListener: Service {
 
     func run() async throws {
         let quiescing = ServerQuiescingHelper(group: group)
-        let (plainHTTP, arrivals) = AsyncStream.makeStream(of: ChatChannel.Value.self)
+        let (plainHTTP, arrivals) = AsyncStream.makeStream(of: ChatChannel.PlainHTTP.self)
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Self.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -47,8 +47,7 @@ struct ChatListener: Service {
                 .flatMap { channel.setup(channel: connection, logger: logger) }
                 .map { value in
                     value.upgradeResult.whenSuccess { result in
-                        if case .webSocket = result { return }
-                        arrivals.yield(value)
+                        if case .plainHTTP(let http) = result { arrivals.yield(http) }
                     }
                 }
             }
@@ -56,8 +55,8 @@ struct ChatListener: Service {
         await onReady(server.localAddress?.port ?? port)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { tasks in
-                for await value in plainHTTP {
-                    tasks.addTask { await channel.handle(value: value, logger: logger) }
+                for await http in plainHTTP {
+                    tasks.addTask { await channel.serve(http, logger: logger) }
                 }
             }
         } onGracefulShutdown: {

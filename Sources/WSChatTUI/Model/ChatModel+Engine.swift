@@ -11,9 +11,10 @@ extension ChatModel {
             switch (previous, state) {
             case (_, .offline(let reason)) where reason != "quit":
                 note(.error("offline: \(reason)"), in: 0)
-            case (.connected, .reconnecting(let retryAt, _, let error)):
-                let seconds = max(1, Int(ContinuousClock.now.duration(to: retryAt).components.seconds))
-                note(.error("disconnected: \(error); retrying in \(seconds) s"))
+            case (.connected, .reconnecting(_, _, let error)):
+                // The countdown belongs to the status bar, drawn with the time of each frame: a
+                // line in the scrollback cannot keep one true.
+                note(.error("disconnected: \(error); reconnecting (see the status bar)"))
             case (.connecting(attempt: 0), .reconnecting(_, _, let error)) where !everConnected:
                 explainUnreachable(error)
             default:
