@@ -8,6 +8,9 @@ public enum UserCommand: Equatable, Sendable {
     case topic(room: String, topic: String)
     case list
     case who(room: String)
+    /// A page of the room's messages older than `before` (the newest when nil), from the
+    /// server's history: answered by a `history` message.
+    case olderHistory(room: String, before: Int64?)
     /// Drop the connection and connect again now.
     case reconnect
     /// Quit now; typed messages the server has not acknowledged when the engine stops are

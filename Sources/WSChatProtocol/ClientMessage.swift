@@ -16,6 +16,8 @@ public enum ClientMessage: Equatable, Sendable {
     case who(room: String)
     case ping(JSONValue)
     case quit(reason: String?)
+    /// Older messages of a room (an extension of version 1: PROTOCOL.md, "Extensions").
+    case history(HistoryRequest)
 
     public struct Hello: Codable, Equatable, Sendable {
         public var nick: String
@@ -65,6 +67,19 @@ public enum ClientMessage: Equatable, Sendable {
         }
     }
 
+    public struct HistoryRequest: Codable, Equatable, Sendable {
+        public var room: String
+        /// Only messages with a lower id; the newest messages when absent.
+        public var before: Int64?
+        /// At most this many messages (1 to `maxHistoryLimit`; `defaultHistoryLimit` when absent).
+        public var limit: Int?
+        public init(room: String, before: Int64? = nil, limit: Int? = nil) {
+            self.room = room
+            self.before = before
+            self.limit = limit
+        }
+    }
+
     /// The wire name of this message's `type`.
     public var type: String {
         switch self {
@@ -79,6 +94,7 @@ public enum ClientMessage: Equatable, Sendable {
         case .who: "who"
         case .ping: "ping"
         case .quit: "quit"
+        case .history: "history"
         }
     }
 
@@ -89,6 +105,9 @@ public enum ClientMessage: Equatable, Sendable {
     public static let maxID: Int64 = 9_007_199_254_740_991
     /// The largest `ping` frame a server answers: `t` is a small token, not a payload.
     public static let maxPingBytes = 512
+    /// The most messages one `history` request may ask for, and how many it gets unasked.
+    public static let maxHistoryLimit = 500
+    public static let defaultHistoryLimit = 100
 
     /// Parses one text frame; a frame that is not a valid message throws the error to answer.
     public static func decode(_ frame: String) throws(ProtocolError) -> ClientMessage {
@@ -137,6 +156,7 @@ public enum ClientMessage: Equatable, Sendable {
         case "who": return .who(room: try decoder.decode(RoomField.self, from: data).room)
         case "ping": return .ping(try decoder.decode(PingField.self, from: data).t ?? .null)
         case "quit": return .quit(reason: try decoder.decode(ReasonField.self, from: data).reason)
+        case "history": return .history(try decoder.decode(HistoryRequest.self, from: data))
         default: throw ProtocolError(.unknownType, "unknown message type \"\(type)\"")
         }
     }
@@ -150,6 +170,15 @@ public enum ClientMessage: Equatable, Sendable {
             if let since = join.since, !(0...Self.maxID).contains(since) {
                 throw ProtocolError(
                     .badRequest, "since must be a message id from 0 to \(Self.maxID), not \(since)", ref: type)
+            }
+        case .history(let request):
+            if let before = request.before, !(1...Self.maxID).contains(before) {
+                throw ProtocolError(
+                    .badRequest, "before must be a message id from 1 to \(Self.maxID), not \(before)", ref: type)
+            }
+            if let limit = request.limit, !(1...Self.maxHistoryLimit).contains(limit) {
+                throw ProtocolError(
+                    .badRequest, "limit must be from 1 to \(Self.maxHistoryLimit), not \(limit)", ref: type)
             }
         default: return
         }
@@ -177,6 +206,7 @@ public enum ClientMessage: Equatable, Sendable {
         case .who(let room): WireFormat.encode(type: type, RoomField(room: room))
         case .ping(let t): WireFormat.encode(type: type, PingField(t: t))
         case .quit(let reason): WireFormat.encode(type: type, ReasonField(reason: reason))
+        case .history(let body): WireFormat.encode(type: type, body)
         }
     }
 }

@@ -14,6 +14,8 @@ public enum ServerMessage: Equatable, Sendable {
     case members(room: String, members: [String])
     case pong(JSONValue)
     case error(ProtocolError)
+    /// A page of a room's older messages, answering `history` (an extension of version 1).
+    case history(History)
 
     public struct Welcome: Codable, Equatable, Sendable {
         public var nick: String
@@ -94,6 +96,22 @@ public enum ServerMessage: Equatable, Sendable {
         }
     }
 
+    public struct History: Codable, Equatable, Sendable {
+        public var room: String
+        /// The request's `before`, so that a client can tell pages apart.
+        public var before: Int64?
+        /// Oldest first: the newest messages below `before`.
+        public var messages: [ChatMessage]
+        /// Older messages exist: ask again with `before` = the first message's id.
+        public var more: Bool
+        public init(room: String, before: Int64?, messages: [ChatMessage], more: Bool) {
+            self.room = room
+            self.before = before
+            self.messages = messages
+            self.more = more
+        }
+    }
+
     /// The wire name of this message's `type`.
     public var type: String {
         switch self {
@@ -109,6 +127,7 @@ public enum ServerMessage: Equatable, Sendable {
         case .members: "members"
         case .pong: "pong"
         case .error: "error"
+        case .history: "history"
         }
     }
 
@@ -127,6 +146,7 @@ public enum ServerMessage: Equatable, Sendable {
         case .members(let room, let members): WireFormat.encode(type: type, MemberList(room: room, members: members))
         case .pong(let t): WireFormat.encode(type: type, Pong(t: t))
         case .error(let error): WireFormat.encode(type: type, ErrorBody(error))
+        case .history(let body): WireFormat.encode(type: type, body)
         }
     }
 
@@ -154,6 +174,7 @@ public enum ServerMessage: Equatable, Sendable {
         case "error":
             let body = try decoder.decode(ErrorBody.self, from: data)
             return .error(ProtocolError(body.code, body.message, ref: body.ref))
+        case "history": return .history(try decoder.decode(History.self, from: data))
         default:
             throw UnknownServerMessage(type: type)
         }

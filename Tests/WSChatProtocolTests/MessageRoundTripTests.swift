@@ -23,6 +23,8 @@ struct MessageRoundTripTests {
         .ping(.null),
         .quit(reason: "lunch"),
         .quit(reason: nil),
+        .history(.init(room: "general")),
+        .history(.init(room: "general", before: 120, limit: 500)),
     ]
 
     @Test("client message round trip", arguments: clientMessages)
@@ -56,6 +58,8 @@ struct MessageRoundTripTests {
         .pong(.null),
         .error(ProtocolError(.notJoined, "join first", ref: "c-1")),
         .error(ProtocolError(.badRequest, "no type")),
+        .history(.init(room: "general", before: 8, messages: [message], more: true)),
+        .history(.init(room: "general", before: nil, messages: [], more: false)),
     ]
 
     @Test("server message round trip", arguments: serverMessages)
@@ -117,6 +121,11 @@ struct DecodingErrorTests {
         (#"{"type":"join","room":"r","since":9007199254740992}"#, .badRequest, "join"),
         (#"{"type":"join","room":"r","since":1e300}"#, .badRequest, "join"),
         (#"{"type":"join","room":"r","since":1.5}"#, .badRequest, "join"),
+        (#"{"type":"history","room":"r","before":0}"#, .badRequest, "history"),
+        (#"{"type":"history","room":"r","before":9007199254740992}"#, .badRequest, "history"),
+        (#"{"type":"history","room":"r","limit":0}"#, .badRequest, "history"),
+        (#"{"type":"history","room":"r","limit":501}"#, .badRequest, "history"),
+        (#"{"type":"history","before":5}"#, .badRequest, "history"),
         // A cid is printable ASCII, at most 64 bytes.
         (#"{"type":"say","room":"r","text":"hi","cid":"has space"}"#, .badRequest, "say"),
         (#"{"type":"say","room":"r","text":"hi","cid":"é́́"}"#, .badRequest, "say"),

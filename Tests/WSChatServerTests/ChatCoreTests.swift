@@ -79,6 +79,11 @@ import WSChatTestSupport
             case .readRemoteMembers(let id, let name): return .remoteMembersRead(id, name, [])
             case .catchUp(let key, let name, let after):
                 return .caughtUpPage(roomKey: key, try await store.messages(in: name, after: after, limit: 100))
+            case .readOlderHistory(let request):
+                let page = try await store.messages(
+                    in: request.name, before: request.before ?? .max, limit: request.limit,
+                    textBytes: core.historyPageBudget)
+                return .olderHistoryRead(request, page)
             }
         }
 
@@ -144,6 +149,40 @@ import WSChatTestSupport
         desk.feed(.disconnected(bob, reason: "connection lost"))
         #expect(desk.take(alice).isEmpty, "a quit is told once")
         #expect(desk.core.userCount == 1 && desk.core.sessions[bob] == nil)
+    }
+
+    /// A member scrolling back reads the room page by page down to its first message; each
+    /// page fits the byte budget, and a non-member is told to join first.
+    @Test func aMemberReadsTheRoomBackToItsFirstMessage() async throws {
+        var desk = Desk { $0.historyPageBytes = 2_000 }
+        let alice = try await desk.user("alice")
+        try await desk.send(.join(.init(room: "general")), from: alice)
+        for index in 1...30 {
+            try await desk.send(
+                .say(.init(room: "general", text: String(repeating: "x", count: 100) + "\(index)", cid: "c\(index)")),
+                from: alice)
+        }
+        _ = desk.take(alice)
+        var read: [Int64] = []
+        var before: Int64? = nil
+        var pages = 0
+        while true {
+            try await desk.send(.history(.init(room: "general", before: before, limit: 20)), from: alice)
+            guard case .history(let page) = desk.take(alice).first else { throw TestFailure("no history page") }
+            pages += 1
+            #expect(page.room == "general" && page.before == before)
+            #expect(page.messages.reduce(0) { $0 + $1.wireBytes } <= 2_000)
+            read = page.messages.map(\.id) + read
+            guard page.more, let first = page.messages.first else { break }
+            before = first.id
+        }
+        #expect(read == Array(1...30))
+        #expect(pages >= 3, "pages are cut to the byte budget, not only to the limit")
+
+        let bob = try await desk.user("bob")
+        try await desk.send(.history(.init(room: "general")), from: bob)
+        guard case .error(let error) = desk.take(bob).first else { throw TestFailure("no error") }
+        #expect(error.code == .notJoined && error.ref == "history")
     }
 
     @Test func liveMessagesWaitForTheJoinersHistoryAndComeOnce() async throws {

@@ -153,6 +153,32 @@ import WSChatTestSupport
         await store.close()
     }
 
+    /// Reading back from an id (a client scrolling up): the newest messages below it, oldest
+    /// first, bounded in text bytes from the newest end; `more` while older ones are left.
+    @Test(arguments: StoreKind.allCases)
+    func pagesBackwardStopAtTheBoundAndAtTheFirstMessage(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        for index in 1...5 {
+            _ = try await store.append(Self.say(String(repeating: "\(index)", count: 100), cid: "c\(index)"))
+        }
+        _ = try await store.append(Self.say(String(repeating: "界", count: 50), cid: "wide"))  // id 6, 150 bytes
+        func page(before id: Int64, limit: Int = 10, textBytes: Int = .max) async throws -> ([Int64], Bool) {
+            let page = try await store.messages(in: Self.general, before: id, limit: limit, textBytes: textBytes)
+            return (page.messages.map(\.id), page.more)
+        }
+        #expect(try await page(before: .max, textBytes: 149) == ([6], true))
+        #expect(try await page(before: 6, textBytes: 250) == ([3, 4, 5], true))
+        #expect(try await page(before: 3, textBytes: 250) == ([1, 2], false))
+        #expect(try await page(before: 5, limit: 2) == ([3, 4], true))
+        #expect(try await page(before: 7) == ([1, 2, 3, 4, 5, 6], false))
+        #expect(try await page(before: 1_000_000) == ([1, 2, 3, 4, 5, 6], false))
+        #expect(try await page(before: 1) == ([], false))
+        #expect(
+            try await store.messages(in: Self.other, before: .max, limit: 10, textBytes: .max)
+                == HistoryPage(messages: [], more: false))
+        await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func everyFieldOfAMessageIsKept(kind: StoreKind) async throws {
         let store = try await kind.makeStore()

@@ -228,6 +228,65 @@ struct ModelTests {
                 == .notice("not in a room yet: you join #general once connected; your line is kept below"))
     }
 
+    static func olderPage(_ ids: ClosedRange<Int64>, before: Int64?, more: Bool) -> UIEvent {
+        let messages = ids.map {
+            ChatMessage(room: "general", id: $0, ts: 0, from: "bob", text: "m\($0)", cid: "c\($0)")
+        }
+        return .engine(
+            .server(.history(.init(room: "general", before: before, messages: messages, more: more)), raw: ""))
+    }
+
+    static func contents(_ model: ChatModel) -> [String] {
+        model.currentBuffer.lines.map {
+            switch $0.content {
+            case .message(_, let text, _, _): text
+            case .event(let text), .notice(let text), .error(let text): text
+            default: "?"
+            }
+        }
+    }
+
+    /// Scrolling up into a room's first line asks for the page before its oldest message, once;
+    /// the page goes above, the view stays put, and the last page ends in "beginning of #room".
+    @Test func scrollingPastTheTopFetchesOlderMessagesUntilTheBeginning() {
+        var model = Self.inRooms("general")
+        for id in Int64(41)...50 { _ = model.handle(Self.message("m\(id)", id: id, cid: "c\(id)")) }
+        #expect(model.handle(.key(.pageUp)) == [.perform(.olderHistory(room: "general", before: 41))])
+        #expect(Self.contents(model).first == "loading older messages…")
+        #expect(model.handle(.key(.pageUp)).isEmpty, "one request at a time")
+        let scrolled = model.currentBuffer.scrollBack
+
+        _ = model.handle(Self.olderPage(21...40, before: 41, more: true))
+        #expect(Self.contents(model).prefix(2) == ["m21", "m22"])
+        #expect(model.currentBuffer.lines.count == 30, "the loading line is gone")
+        #expect(model.currentBuffer.scrollBack == scrolled, "the view stays on what the user was reading")
+
+        for _ in 0..<10 where model.currentBuffer.olderHistory == .more {
+            if case .perform(.olderHistory(_, let before))? = model.handle(.key(.pageUp)).first {
+                #expect(before == 21)
+            }
+        }
+        _ = model.handle(Self.olderPage(1...20, before: 21, more: false))
+        #expect(Self.contents(model).prefix(2) == ["── beginning of #general ──", "m1"])
+        #expect(model.currentBuffer.olderHistory == .beginning)
+        for _ in 0..<5 { #expect(model.handle(.key(.pageUp)).isEmpty) }
+    }
+
+    /// A server that predates `history` answers `unknown_type`: said once, never asked again.
+    @Test func aServerWithoutHistoryRequestsIsNotAskedAgain() {
+        var model = Self.inRooms("general")
+        _ = model.handle(Self.message("hi", id: 7))
+        #expect(model.handle(.key(.pageUp)) == [.perform(.olderHistory(room: "general", before: 7))])
+        _ = model.handle(
+            .engine(
+                .server(
+                    .error(ProtocolError(.unknownType, "unknown message type \"history\"", ref: "history")), raw: "")))
+        #expect(!Self.contents(model).contains("loading older messages…"))
+        #expect(
+            Self.contents(model).contains("this server cannot send older messages (it predates the history request)"))
+        #expect(model.handle(.key(.pageUp)).isEmpty)
+    }
+
     /// No server: the screen says what is happening and how to get a server.
     @Test func aFirstConnectionThatFailsIsExplained() {
         var model = ChatModel(nick: "alice", server: "ws://localhost:8080/ws", width: 80, height: 24)

@@ -164,6 +164,7 @@ struct RendererTests {
     /// of blank rows above "more below".
     @Test func scrollingBackStopsAtTheTop() {
         var model = Self.model(width: 60, height: 12, messages: (1...300).map { "line \($0)" })
+        model.buffers[model.current].olderHistory = .beginning  // nothing older to fetch
         for _ in 0..<200 { _ = model.handle(.key(.pageUp)) }
         // Rows 1…9 are the message pane of a 12-row screen.
         var rows = (1...9).map { Self.render(model).grid.row($0) }

@@ -125,6 +125,35 @@ struct TerminalTests {
         server.signal(SIGTERM)
     }
 
+    /// A late joiner scrolls back through a room's whole history, page by page from the
+    /// server, to "beginning of #room", with the server's default SQLite store.
+    @Test func scrollingUpReadsTheRoomBackToItsFirstMessage() async throws {
+        let (server, url) = try await Self.server(["--rate", "0"])
+        let writer = try await TestClient.connect(url: url, subprotocol: nil, compression: false, reading: true)
+        _ = try await writer.hello("writer")
+        _ = try await writer.join("general")
+        for index in 1...260 { _ = try await writer.say("line \(index) 日本語", in: "general") }
+        let alice = try Self.wschat(["--nick", "alice", url], height: 20)
+        try await alice.waitFor("line 260 日本語")
+        var screen = try alice.screen()
+        var presses = 0
+        while !screen.contains("beginning of #general"), presses < 100 {
+            try alice.press("PageUp")
+            presses += 1
+            // Each press scrolls, or shows the loading line and then the page it loads.
+            let previous = screen
+            screen = try await alice.waitUntil("the screen after a PageUp") {
+                $0 != previous && !$0.contains("loading older messages…")
+            }
+        }
+        let top = try await alice.waitFor("beginning of #general")
+        #expect(top.contains("line 1 日本語"), "the first message is right under the beginning line")
+        #expect(presses > 10, "the 50 messages of the join were not all there was")
+        try alice.press("PageDown")
+        try await alice.waitFor("line 2 日本語")
+        server.signal(SIGTERM)
+    }
+
     /// The layout follows every resize at once, with nothing else happening (no keepalive
     /// for ten minutes): the resize alone repaints.
     @Test func resizingReflowsDownToFortyByTen() async throws {

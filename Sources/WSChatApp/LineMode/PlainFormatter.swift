@@ -167,6 +167,10 @@ struct PlainFormatter {
             return ["-- pong \(t)"]
         case .error(let error):
             return ["!! \(error.code.rawValue): \(TerminalText.singleLine(error.message))"]
+        case .history(let page):
+            let room = "#\(TerminalText.singleLine(page.room))"
+            return ["-- older messages of \(room):"] + page.messages.map(Self.chatLine)
+                + (page.more ? [] : ["-- beginning of \(room)"])
         }
     }
 

@@ -42,6 +42,8 @@ extension EngineCore {
             sendQueue.append(.list)
         case .who(let room):
             sendQueue.append(.who(room: room))
+        case .olderHistory(let room, let before):
+            sendQueue.append(.history(.init(room: room, before: before)))
         case .reconnect:
             if transport != .none { actions.append(.disconnect) }
             transport = .none

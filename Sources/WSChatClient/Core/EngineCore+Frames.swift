@@ -38,7 +38,7 @@ extension EngineCore {
                 sendQueue.append(.nick(desiredNick))
             }
             emit(message, raw: text)
-        case .topic, .rooms, .members:
+        case .topic, .rooms, .members, .history:
             emit(message, raw: text)
         }
     }

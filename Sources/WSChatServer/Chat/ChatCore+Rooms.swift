@@ -99,6 +99,31 @@ extension ChatCore {
         }
     }
 
+    /// A page of a room's older messages, for a member scrolling back: read off the room's
+    /// path (live delivery goes on meanwhile) and bounded in bytes like a join's page.
+    func olderHistory(_ request: ClientMessage.HistoryRequest, from id: ConnectionID, into actions: inout [Action])
+        throws(ProtocolError)
+    {
+        let name = try RoomName(validating: request.room)
+        guard rooms[name.key]?.contains(id) == true else {
+            throw ProtocolError(.notJoined, "join \(name.name) to read its history")
+        }
+        actions.append(
+            .io(
+                .readOlderHistory(
+                    OlderHistoryRequest(
+                        member: id, name: name, before: request.before,
+                        limit: request.limit ?? ClientMessage.defaultHistoryLimit))))
+    }
+
+    func olderHistoryRead(_ request: OlderHistoryRequest, _ read: HistoryPage, into actions: inout [Action]) {
+        let page = read.bounded(toBytes: historyPageBudget, keepingNewest: true)
+        let room = rooms[request.name.key]?.name ?? request.name.name
+        send(
+            .history(.init(room: room, before: request.before, messages: page.messages, more: page.more)),
+            to: request.member, into: &actions)
+    }
+
     mutating func part(_ raw: String, from id: ConnectionID, into actions: inout [Action]) throws(ProtocolError) {
         guard let nick = nick(of: id) else { return }
         let name = try RoomName(validating: raw)

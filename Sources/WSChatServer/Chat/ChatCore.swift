@@ -40,6 +40,7 @@ struct ChatCore {
         case remoteMembersRead(ConnectionID, RoomName, [String])
         /// A page of a room's messages read to fill a gap.
         case caughtUpPage(roomKey: String, HistoryPage)
+        case olderHistoryRead(OlderHistoryRequest, HistoryPage)
         case failed(Failure, error: String)
     }
 
@@ -71,6 +72,7 @@ struct ChatCore {
         case readRemoteRooms(ConnectionID)
         case readRemoteMembers(ConnectionID, RoomName)
         case catchUp(roomKey: String, RoomName, after: Int64)
+        case readOlderHistory(OlderHistoryRequest)
     }
 
     enum HelloOutcome: Equatable, Sendable {
@@ -106,6 +108,14 @@ struct ChatCore {
         var resumeFrom: Int64?
         /// Set when the client asked to resume in an epoch the room no longer has.
         var reset: Bool?
+    }
+
+    /// A `history` request: the newest `limit` messages of the room below `before`.
+    struct OlderHistoryRequest: Sendable {
+        let member: ConnectionID
+        let name: RoomName
+        let before: Int64?
+        let limit: Int
     }
 
     struct SayRequest: Sendable {
@@ -220,6 +230,7 @@ struct ChatCore {
             case .who(let room): try who(room, for: id, into: &actions)
             case .ping(let t): send(.pong(t), to: id, into: &actions)
             case .quit(let reason): quit(id, reason: reason, into: &actions)
+            case .history(let request): try olderHistory(request, from: id, into: &actions)
             }
         } catch {
             fail(id, error.ref == nil ? error.answering(message.type) : error, into: &actions)
@@ -240,6 +251,7 @@ struct ChatCore {
         case .remoteRoomsRead(let id, let remote): answerList(for: id, remote: remote, into: &actions)
         case .remoteMembersRead(let id, let name, let remote): answerWho(name, for: id, remote: remote, into: &actions)
         case .caughtUpPage(let roomKey, let page): caughtUpPage(roomKey, page, into: &actions)
+        case .olderHistoryRead(let request, let page): olderHistoryRead(request, page, into: &actions)
         case .failed(let failure, let error): failed(failure, error: error, into: &actions)
         }
     }

@@ -147,8 +147,9 @@ actor ChatHub {
                             in: request.name, after: since, limit: hub.core.configuration.historyPage,
                             textBytes: hub.core.historyPageBudget)
                     } else {
-                        try await hub.store.recentMessages(
-                            in: request.name, limit: hub.core.configuration.recentHistory)
+                        try await hub.store.messages(
+                            in: request.name, before: .max, limit: hub.core.configuration.recentHistory,
+                            textBytes: hub.core.historyPageBudget)
                     }
                 let members = remoteMembers ? try await hub.cluster?.remoteMembers(of: request.name) ?? [] : []
                 return .joinHistoryRead(request, page, remoteMembers: members)
@@ -189,6 +190,13 @@ actor ChatHub {
         case .readRemoteMembers(let id, let name):
             return await completion(of: id, "who") {
                 .remoteMembersRead(id, name, try await $0.cluster?.remoteMembers(of: name) ?? [])
+            }
+        case .readOlderHistory(let request):
+            return await completion(of: request.member, "history") { hub in
+                let page = try await hub.store.messages(
+                    in: request.name, before: request.before ?? .max, limit: request.limit,
+                    textBytes: hub.core.historyPageBudget)
+                return .olderHistoryRead(request, page)
             }
         case .catchUp(let roomKey, let name, let after):
             do {

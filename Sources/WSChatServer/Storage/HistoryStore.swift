@@ -15,8 +15,10 @@ public protocol HistoryStore: Sendable {
     /// whose text takes the page's texts past `textBytes` (see `HistoryPageCut`); `more` when
     /// newer ones were left out.
     func messages(in room: RoomName, after id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage
-    /// The newest `limit` messages, oldest first; `more` when older ones were left out.
-    func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage
+    /// The newest messages with an id below `id`, oldest first, at most `limit` of them, going
+    /// back until their texts take the page past `textBytes` (see `HistoryPageCut`); `more`
+    /// when older ones were left out.
+    func messages(in room: RoomName, before id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage
     func setTopic(_ topic: String, in room: RoomName) async throws
     /// Deletes the room's record when it holds nothing worth keeping (no message was ever
     /// stored and it has no topic), so that rooms joined once and left do not pile up. A room
@@ -128,9 +130,15 @@ extension HistoryStore {
     func messages(in room: RoomName, after id: Int64, limit: Int) async throws -> HistoryPage {
         try await messages(in: room, after: id, limit: limit, textBytes: .max)
     }
+
+    /// The newest `limit` messages, oldest first; `more` when older ones were left out.
+    func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage {
+        try await messages(in: room, before: .max, limit: limit, textBytes: .max)
+    }
 }
 
-/// Where a page of history read oldest first ends when its texts may take `textBytes`: after
+/// Where a page of history ends when its texts may take `textBytes`, reading from the message
+/// nearest to where the page starts (the oldest after an id, the newest before one): after
 /// the first message that takes them past it, so that a page is never empty, and the hub's
 /// own byte bound (which counts more than the text) still makes the final cut. Stores read the
 /// texts' sizes first and then only the messages a page keeps: a page a client can take is
@@ -139,10 +147,10 @@ extension HistoryStore {
 struct HistoryPageCut: Equatable {
     /// How many messages the page holds.
     let count: Int
-    /// Whether newer messages were left out.
+    /// Whether messages further on (newer, or older when reading back) were left out.
     let more: Bool
 
-    /// `textSizes`: the texts' sizes in bytes, oldest first, of up to `limit + 1` messages.
+    /// `textSizes`: the texts' sizes in bytes, in reading order, of up to `limit + 1` messages.
     init(textSizes: [Int], limit: Int, textBytes: Int) {
         var used = 0
         var count = 0

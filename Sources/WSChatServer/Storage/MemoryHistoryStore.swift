@@ -83,10 +83,13 @@ public actor MemoryHistoryStore: HistoryStore {
         return HistoryPage(messages: Array(candidates.prefix(cut.count)), more: cut.more)
     }
 
-    public func recentMessages(in room: RoomName, limit: Int) -> HistoryPage {
-        guard let log = rooms[room.key] else { return HistoryPage(messages: [], more: false) }
-        let messages = log.messages.suffix(limit)
-        return HistoryPage(messages: Array(messages), more: messages.count < log.messages.count)
+    public func messages(in room: RoomName, before id: Int64, limit: Int, textBytes: Int) -> HistoryPage {
+        guard let log = rooms[room.key], id > log.firstID else { return HistoryPage(messages: [], more: false) }
+        // Compared before any arithmetic: `id` comes from a client and may be any Int64.
+        let end = id > log.record.lastID ? log.messages.count : Int(id - log.firstID)
+        let candidates = log.messages[..<end].suffix(limit + 1).reversed()
+        let cut = HistoryPageCut(textSizes: candidates.map(\.text.utf8.count), limit: limit, textBytes: textBytes)
+        return HistoryPage(messages: Array(log.messages[..<end].suffix(cut.count)), more: cut.more)
     }
 
     public func setTopic(_ topic: String, in room: RoomName) {

@@ -26,12 +26,25 @@ public struct ChatBuffer: Equatable, Sendable {
     public var readMarker: Int?
     /// How many lines the view is scrolled up from the bottom.
     public var scrollBack = 0
+    /// Whether the server has older messages for this room than the buffer holds.
+    public var olderHistory = OlderHistory.more
     /// Lines typed here, oldest first, for Up/Down.
     public var history: [String] = []
     var historyCursor: Int?
     var draft = ""
 
     public static let maxLines = 5000
+
+    public enum OlderHistory: Equatable, Sendable {
+        /// Maybe: scrolling to the top asks.
+        case more
+        /// Asked; the page is on its way.
+        case loading
+        /// The room's first kept message is in the buffer.
+        case beginning
+        /// The server cannot send older messages.
+        case unsupported
+    }
 
     public init(kind: Kind, name: String) {
         self.kind = kind
@@ -44,8 +57,21 @@ public struct ChatBuffer: Equatable, Sendable {
             let excess = lines.count - Self.maxLines
             lines.removeFirst(excess)
             readMarker = readMarker.map { $0 - excess }.flatMap { $0 >= 0 ? $0 : nil }
+            // What was trimmed is still on the server: scrolling up fetches it again.
+            if olderHistory == .beginning { olderHistory = .more }
         }
         if scrollBack > 0 { scrollBack += 1 }
+    }
+
+    /// Puts lines above the others; the view (counted from the bottom) stays where it is.
+    mutating func prepend(_ older: [BufferLine]) {
+        lines.insert(contentsOf: older, at: 0)
+        readMarker = readMarker.map { $0 + older.count }
+    }
+
+    mutating func removeFirstLine() {
+        lines.removeFirst()
+        readMarker = readMarker.map { $0 - 1 }.flatMap { $0 >= 0 ? $0 : nil }
     }
 }
 
@@ -66,6 +92,8 @@ public struct BufferLine: Equatable, Sendable {
 
     public var time: Int64?
     public var content: Content
+    /// A room message's id: where the next page of older history ends.
+    public var id: Int64?
     /// From the user (nick drawn in the self colour).
     public var isOwn = false
     /// Mentions the user's nick.

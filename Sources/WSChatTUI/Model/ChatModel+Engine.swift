@@ -49,6 +49,7 @@ extension ChatModel {
         switch message {
         case .welcome(let welcome):
             everConnected = true
+            forgetOlderHistoryRequests()
             maxMessageBytes = welcome.limits.maxMessageBytes
             nick = welcome.nick
             server = welcome.server
@@ -131,7 +132,10 @@ extension ChatModel {
             note(.notice("#\(room): \(members.isEmpty ? "nobody" : members.joined(separator: " "))"))
         case .pong:
             break
+        case .history(let page):
+            showOlder(page)
         case .error(let error):
+            if error.ref == "history" { olderHistoryRefused(error) }
             note(.error("\(error.code.rawValue): \(error.message)"))
         }
         return []
@@ -152,22 +156,16 @@ extension ChatModel {
     private mutating func show(_ message: ChatMessage, in index: Int, live: Bool) -> Bool {
         if replacePending(
             cid: message.cid, in: index, with: message.from, text: message.text, action: message.action == true,
-            time: message.ts)
+            time: message.ts, id: message.id)
         {
             return false
         }
-        let own = Self.key(nick: message.from) == Self.key(nick: nick)
-        let mention = !own && Self.mentions(message.text, nick: nick)
-        var line = BufferLine(
-            time: message.ts,
-            content: .message(from: message.from, text: message.text, action: message.action == true, cid: message.cid),
-            isOwn: own)
-        line.mentions = mention
-        return append(line, to: index, highlight: mention) && live
+        let line = messageLine(message)
+        return append(line, to: index, highlight: line.mentions) && live
     }
 
     private mutating func replacePending(
-        cid: String, in index: Int, with from: String, text: String, action: Bool, time: Int64
+        cid: String, in index: Int, with from: String, text: String, action: Bool, time: Int64, id: Int64? = nil
     ) -> Bool {
         guard
             let position = buffers[index].lines.lastIndex(where: {
@@ -177,7 +175,7 @@ extension ChatModel {
             return false
         }
         buffers[index].lines[position] = BufferLine(
-            time: time, content: .message(from: from, text: text, action: action, cid: cid), isOwn: true)
+            time: time, content: .message(from: from, text: text, action: action, cid: cid), id: id, isOwn: true)
         return true
     }
 

@@ -29,8 +29,7 @@ extension ChatModel {
             }
             return []
         case .wheel(let lines):
-            scroll(by: -lines)
-            return []
+            return scroll(by: -lines)
         case .key(let key):
             if pendingPaste != nil { return answerPaste(key) }
             return press(key)
@@ -69,8 +68,8 @@ extension ChatModel {
         case .control("y"): editor.yank()
         case .up: recallHistory(older: true)
         case .down: recallHistory(older: false)
-        case .pageUp: scroll(by: max(1, Layout(width: width, height: height).messageRows - 2))
-        case .pageDown: scroll(by: -max(1, Layout(width: width, height: height).messageRows - 2))
+        case .pageUp: return scroll(by: max(1, Layout(width: width, height: height).messageRows - 2))
+        case .pageDown: return scroll(by: -max(1, Layout(width: width, height: height).messageRows - 2))
         case .tab: complete()
         case .control("n"): switchTo((current + 1) % buffers.count)
         case .control("p"): switchTo((current + buffers.count - 1) % buffers.count)
@@ -82,9 +81,11 @@ extension ChatModel {
         return []
     }
 
-    private mutating func scroll(by lines: Int) {
+    /// Scrolling up into the buffer's first line asks the server for older messages.
+    private mutating func scroll(by lines: Int) -> [Effect] {
         let maximum = Renderer.scrollLimit(self)
         buffers[current].scrollBack = min(maximum, max(0, buffers[current].scrollBack + lines))
+        return lines > 0 && buffers[current].scrollBack == maximum ? reachedTop() : []
     }
 
     private mutating func complete() {
@@ -237,7 +238,10 @@ extension ChatModel {
             for command in SlashCommand.all.sorted(by: { $0.name < $1.name }) {
                 note(.notice("  \(command.usage) — \(command.summary)"))
             }
-            note(.notice("keys: Alt-1…9, Ctrl-N/Ctrl-P or a click switch buffers; PgUp/PgDn and the wheel scroll"))
+            note(
+                .notice(
+                    "keys: Alt-1…9, Ctrl-N/Ctrl-P or a click switch buffers; PgUp/PgDn and the wheel scroll (past the top: older messages from the server)"
+                ))
         } else if let command = SlashCommand.named(wanted) {
             note(.notice("\(command.usage) — \(command.summary)"))
         } else {

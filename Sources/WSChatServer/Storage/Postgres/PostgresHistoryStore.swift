@@ -104,16 +104,27 @@ public final class PostgresHistoryStore: HistoryStore {
         }
     }
 
-    public func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage {
-        let rows = try await client.withConnection { [logger] connection in
-            try await PostgresRows.messages(
+    public func messages(in room: RoomName, before id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage {
+        try await client.withConnection { [logger] connection in
+            var sizes: [(id: Int64, size: Int)] = []
+            for try await (messageID, size) in try await connection.query(
+                """
+                SELECT id, octet_length(text) FROM messages WHERE room_key = \(room.key) AND id < \(id)
+                ORDER BY id DESC LIMIT \(limit + 1)
+                """, logger: logger
+            ).decode((Int64, Int32).self) {
+                sizes.append((messageID, Int(size)))
+            }
+            let cut = HistoryPageCut(textSizes: sizes.map(\.size), limit: limit, textBytes: textBytes)
+            guard cut.count > 0 else { return HistoryPage(messages: [], more: false) }
+            let rows = try await PostgresRows.messages(
                 """
                 SELECT r.name, m.id, m.ts, m.nick, m.text, m.cid, m.action FROM messages m
                 JOIN rooms r ON r.key = m.room_key WHERE m.room_key = \(room.key)
-                ORDER BY m.id DESC LIMIT \(limit + 1)
+                AND m.id >= \(sizes[cut.count - 1].id) AND m.id < \(id) ORDER BY m.id
                 """, on: connection, logger: logger)
+            return HistoryPage(messages: rows, more: cut.more)
         }
-        return HistoryPage(messages: rows.prefix(limit).reversed(), more: rows.count > limit)
     }
 
     /// One direct message, for a notice that came as a reference.

@@ -149,14 +149,19 @@ public final class SQLiteHistoryStore: HistoryStore {
         return HistoryPage(messages: try rows.map(SQLiteRows.chatMessage), more: cut.more)
     }
 
-    public func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage {
+    public func messages(in room: RoomName, before id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage {
+        let sizes = try await reader.query(
+            "SELECT id, octet_length(text) AS size FROM messages WHERE room_key = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            [.text(room.key), .integer(Int(id)), .integer(limit + 1)])
+        let cut = HistoryPageCut(
+            textSizes: try sizes.map { Int(try $0.int("size")) }, limit: limit, textBytes: textBytes)
+        guard cut.count > 0 else { return HistoryPage(messages: [], more: false) }
         let rows = try await reader.query(
             """
             SELECT \(SQLiteRows.messageColumns) FROM messages m JOIN rooms r ON r.key = m.room_key
-            WHERE m.room_key = ? ORDER BY m.id DESC LIMIT ?
-            """, [.text(room.key), .integer(limit + 1)])
-        let messages = try rows.prefix(limit).reversed().map(SQLiteRows.chatMessage)
-        return HistoryPage(messages: messages, more: rows.count > limit)
+            WHERE m.room_key = ? AND m.id >= ? AND m.id < ? ORDER BY m.id
+            """, [.text(room.key), .integer(Int(try sizes[cut.count - 1].int("id"))), .integer(Int(id))])
+        return HistoryPage(messages: try rows.map(SQLiteRows.chatMessage), more: cut.more)
     }
 
     public func close() async {
