@@ -77,8 +77,14 @@ struct LifecycleTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("wschat-server")
-        try FileManager.default.copyItem(
-            at: ProductProcess.productsDirectory.appendingPathComponent("wschat-server"), to: copy)
+        // Copied by cp, not in this process: a file this process held open for writing would
+        // be inherited by a child another test spawns meanwhile, and exec would then fail with
+        // "text file busy".
+        let cp = try Process.run(
+            URL(fileURLWithPath: "/bin/cp"),
+            arguments: [ProductProcess.productsDirectory.appendingPathComponent("wschat-server").path, copy.path])
+        cp.waitUntilExit()
+        #expect(cp.terminationStatus == 0)
         let process = try ProductProcess.launch(
             arguments: ["--host", "127.0.0.1", "--port", "0", "--memory"], executable: copy)
         let port = try await process.port()
