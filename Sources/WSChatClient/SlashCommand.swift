@@ -84,6 +84,15 @@ public struct SlashCommand: Sendable {
             return .command(.who(room: target))
         },
         SlashCommand("list", usage: "/list", "list the rooms with members") { _ in .command(.list) },
+        SlashCommand(
+            "search", usage: "/search [-all] TEXT",
+            "find stored messages containing TEXT: in this room, or with -all (or outside a room) in every room"
+        ) { line in
+            let everyRoom = line.words.first == "-all"
+            let text = everyRoom ? String(line.text.dropFirst(4).drop { $0 == " " }) : line.text
+            guard !text.isEmpty else { return .invalid("usage: /search [-all] TEXT") }
+            return .command(.search(text: text, room: everyRoom ? nil : line.room))
+        },
         SlashCommand("reconnect", usage: "/reconnect", "drop the connection and connect again now") { _ in
             .command(.reconnect)
         },

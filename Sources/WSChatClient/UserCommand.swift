@@ -11,6 +11,8 @@ public enum UserCommand: Equatable, Sendable {
     /// A page of the room's messages older than `before` (the newest when nil), from the
     /// server's history: answered by a `history` message.
     case olderHistory(room: String, before: Int64?)
+    /// Stored messages containing `text`, in `room` or (nil) in every room: answered by `found`.
+    case search(text: String, room: String?)
     /// Drop the connection and connect again now.
     case reconnect
     /// Quit now; typed messages the server has not acknowledged when the engine stops are

@@ -18,6 +18,8 @@ public enum ClientMessage: Equatable, Sendable {
     case quit(reason: String?)
     /// Older messages of a room (an extension of version 1: PROTOCOL.md, "Extensions").
     case history(HistoryRequest)
+    /// Stored messages that contain a text (an extension of version 1).
+    case search(SearchRequest)
 
     public struct Hello: Codable, Equatable, Sendable {
         public var nick: String
@@ -80,6 +82,20 @@ public enum ClientMessage: Equatable, Sendable {
         }
     }
 
+    public struct SearchRequest: Codable, Equatable, Sendable {
+        /// Found anywhere in a message's text, ignoring case (1 to `maxSearchBytes` bytes).
+        public var text: String
+        /// The room to search; every room when absent.
+        public var room: String?
+        /// At most this many matches (1 to `maxSearchLimit`; `defaultSearchLimit` when absent).
+        public var limit: Int?
+        public init(text: String, room: String? = nil, limit: Int? = nil) {
+            self.text = text
+            self.room = room
+            self.limit = limit
+        }
+    }
+
     /// The wire name of this message's `type`.
     public var type: String {
         switch self {
@@ -95,6 +111,7 @@ public enum ClientMessage: Equatable, Sendable {
         case .ping: "ping"
         case .quit: "quit"
         case .history: "history"
+        case .search: "search"
         }
     }
 
@@ -108,6 +125,10 @@ public enum ClientMessage: Equatable, Sendable {
     /// The most messages one `history` request may ask for, and how many it gets unasked.
     public static let maxHistoryLimit = 500
     public static let defaultHistoryLimit = 100
+    /// The bounds of a `search`: its text in bytes, and how many matches one may ask for.
+    public static let maxSearchBytes = 256
+    public static let maxSearchLimit = 100
+    public static let defaultSearchLimit = 50
 
     /// Parses one text frame; a frame that is not a valid message throws the error to answer.
     public static func decode(_ frame: String) throws(ProtocolError) -> ClientMessage {
@@ -157,6 +178,7 @@ public enum ClientMessage: Equatable, Sendable {
         case "ping": return .ping(try decoder.decode(PingField.self, from: data).t ?? .null)
         case "quit": return .quit(reason: try decoder.decode(ReasonField.self, from: data).reason)
         case "history": return .history(try decoder.decode(HistoryRequest.self, from: data))
+        case "search": return .search(try decoder.decode(SearchRequest.self, from: data))
         default: throw ProtocolError(.unknownType, "unknown message type \"\(type)\"")
         }
     }
@@ -179,6 +201,17 @@ public enum ClientMessage: Equatable, Sendable {
             if let limit = request.limit, !(1...Self.maxHistoryLimit).contains(limit) {
                 throw ProtocolError(
                     .badRequest, "limit must be from 1 to \(Self.maxHistoryLimit), not \(limit)", ref: type)
+            }
+        case .search(let request):
+            if request.text.trimmingCharacters(in: .whitespaces).isEmpty
+                || request.text.utf8.count > Self.maxSearchBytes
+            {
+                throw ProtocolError(
+                    .badRequest, "text must be 1 to \(Self.maxSearchBytes) bytes, not only spaces", ref: type)
+            }
+            if let limit = request.limit, !(1...Self.maxSearchLimit).contains(limit) {
+                throw ProtocolError(
+                    .badRequest, "limit must be from 1 to \(Self.maxSearchLimit), not \(limit)", ref: type)
             }
         default: return
         }
@@ -207,6 +240,7 @@ public enum ClientMessage: Equatable, Sendable {
         case .ping(let t): WireFormat.encode(type: type, PingField(t: t))
         case .quit(let reason): WireFormat.encode(type: type, ReasonField(reason: reason))
         case .history(let body): WireFormat.encode(type: type, body)
+        case .search(let body): WireFormat.encode(type: type, body)
         }
     }
 }

@@ -16,6 +16,8 @@ public enum ServerMessage: Equatable, Sendable {
     case error(ProtocolError)
     /// A page of a room's older messages, answering `history` (an extension of version 1).
     case history(History)
+    /// The matches of a `search` (an extension of version 1).
+    case found(Found)
 
     public struct Welcome: Codable, Equatable, Sendable {
         public var nick: String
@@ -112,6 +114,22 @@ public enum ServerMessage: Equatable, Sendable {
         }
     }
 
+    public struct Found: Codable, Equatable, Sendable {
+        /// The request's text and room.
+        public var text: String
+        public var room: String?
+        /// Newest first.
+        public var matches: [ChatMessage]
+        /// More messages match than these.
+        public var more: Bool
+        public init(text: String, room: String?, matches: [ChatMessage], more: Bool) {
+            self.text = text
+            self.room = room
+            self.matches = matches
+            self.more = more
+        }
+    }
+
     /// The wire name of this message's `type`.
     public var type: String {
         switch self {
@@ -128,6 +146,7 @@ public enum ServerMessage: Equatable, Sendable {
         case .pong: "pong"
         case .error: "error"
         case .history: "history"
+        case .found: "found"
         }
     }
 
@@ -147,6 +166,7 @@ public enum ServerMessage: Equatable, Sendable {
         case .pong(let t): WireFormat.encode(type: type, Pong(t: t))
         case .error(let error): WireFormat.encode(type: type, ErrorBody(error))
         case .history(let body): WireFormat.encode(type: type, body)
+        case .found(let body): WireFormat.encode(type: type, body)
         }
     }
 
@@ -175,6 +195,7 @@ public enum ServerMessage: Equatable, Sendable {
             let body = try decoder.decode(ErrorBody.self, from: data)
             return .error(ProtocolError(body.code, body.message, ref: body.ref))
         case "history": return .history(try decoder.decode(History.self, from: data))
+        case "found": return .found(try decoder.decode(Found.self, from: data))
         default:
             throw UnknownServerMessage(type: type)
         }

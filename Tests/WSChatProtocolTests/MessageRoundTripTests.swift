@@ -25,6 +25,8 @@ struct MessageRoundTripTests {
         .quit(reason: nil),
         .history(.init(room: "general")),
         .history(.init(room: "general", before: 120, limit: 500)),
+        .search(.init(text: "日本")),
+        .search(.init(text: "hello", room: "general", limit: 100)),
     ]
 
     @Test("client message round trip", arguments: clientMessages)
@@ -60,6 +62,8 @@ struct MessageRoundTripTests {
         .error(ProtocolError(.badRequest, "no type")),
         .history(.init(room: "general", before: 8, messages: [message], more: true)),
         .history(.init(room: "general", before: nil, messages: [], more: false)),
+        .found(.init(text: "hi", room: nil, matches: [message], more: true)),
+        .found(.init(text: "hi", room: "general", matches: [], more: false)),
     ]
 
     @Test("server message round trip", arguments: serverMessages)
@@ -126,6 +130,9 @@ struct DecodingErrorTests {
         (#"{"type":"history","room":"r","limit":0}"#, .badRequest, "history"),
         (#"{"type":"history","room":"r","limit":501}"#, .badRequest, "history"),
         (#"{"type":"history","before":5}"#, .badRequest, "history"),
+        (#"{"type":"search","text":"   "}"#, .badRequest, "search"),
+        (#"{"type":"search","text":"\#(String(repeating: "x", count: 257))"}"#, .badRequest, "search"),
+        (#"{"type":"search","text":"x","limit":101}"#, .badRequest, "search"),
         // A cid is printable ASCII, at most 64 bytes.
         (#"{"type":"say","room":"r","text":"hi","cid":"has space"}"#, .badRequest, "say"),
         (#"{"type":"say","room":"r","text":"hi","cid":"é́́"}"#, .badRequest, "say"),

@@ -84,6 +84,8 @@ import WSChatTestSupport
                     in: request.name, before: request.before ?? .max, limit: request.limit,
                     textBytes: core.historyPageBudget)
                 return .olderHistoryRead(request, page)
+            case .search(let request):
+                return .searched(request, try await store.search(request.text, in: request.room, limit: request.limit))
             }
         }
 

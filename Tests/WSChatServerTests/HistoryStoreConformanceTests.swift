@@ -179,6 +179,40 @@ import WSChatTestSupport
         await store.close()
     }
 
+    /// Search finds a substring anywhere, CJK included (two characters: shorter than a
+    /// trigram), ignoring ASCII case, newest first; `%` and `_` are themselves; a room scopes it;
+    /// a pruned message is no longer found.
+    @Test(arguments: StoreKind.allCases)
+    func searchFindsSubstringsInAnyScriptNewestFirst(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let texts = [
+            "今日は日本語で話そう", "Hello WORLD", "100% sure", "1000 sure", "snake_case", "snakeXcase",
+            "日本の天気はどう？", "say hello again",
+        ]
+        for (index, text) in texts.enumerated() {
+            _ = try await store.append(Self.say(text, cid: "c\(index)", ts: 1_000 + Int64(index)))
+        }
+        _ = try await store.append(Self.say("hello from elsewhere", in: Self.other, cid: "o1", ts: 2_000))
+        func found(_ text: String, in room: RoomName? = Self.general, limit: Int = 10) async throws -> [String] {
+            try await store.search(text, in: room, limit: limit).messages.map(\.text)
+        }
+        #expect(try await found("日本") == ["日本の天気はどう？", "今日は日本語で話そう"])
+        #expect(try await found("日本語で") == ["今日は日本語で話そう"])
+        #expect(try await found("hello") == ["say hello again", "Hello WORLD"])
+        #expect(try await found("world") == ["Hello WORLD"])
+        #expect(try await found("100%") == ["100% sure"])
+        #expect(try await found("e_c") == ["snake_case"])
+        #expect(try await found("hello", in: nil) == ["hello from elsewhere", "say hello again", "Hello WORLD"])
+        let limited = try await store.search("hello", in: nil, limit: 2)
+        #expect(limited.messages.count == 2 && limited.more)
+        #expect(try await found("nowhere to be found").isEmpty)
+        #expect(try await found("hello", in: try RoomName(validating: "empty")).isEmpty)
+
+        while try await store.prune(RetentionPolicy(maxAgeDays: nil, maxPerRoom: 2), now: 10_000) > 0 {}
+        #expect(try await found("hello") == ["say hello again"], "what is pruned is not found")
+        await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func everyFieldOfAMessageIsKept(kind: StoreKind) async throws {
         let store = try await kind.makeStore()

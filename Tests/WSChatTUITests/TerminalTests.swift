@@ -126,7 +126,7 @@ struct TerminalTests {
     }
 
     /// A late joiner scrolls back through a room's whole history, page by page from the
-    /// server, to "beginning of #room", with the server's default SQLite store.
+    /// server, to "beginning of #room", and searches it, with the server's default SQLite store.
     @Test func scrollingUpReadsTheRoomBackToItsFirstMessage() async throws {
         let (server, url) = try await Self.server(["--rate", "0"])
         let writer = try await TestClient.connect(url: url, subprotocol: nil, compression: false, reading: true)
@@ -151,6 +151,11 @@ struct TerminalTests {
         #expect(presses > 10, "the 50 messages of the join were not all there was")
         try alice.press("PageDown")
         try await alice.waitFor("line 2 日本語")
+
+        try alice.type("/search line 17 日本")
+        try alice.press("Enter")
+        let found = try await alice.waitFor("search \"line 17 日本\" in #general: 1 found")
+        #expect(found.contains("#general writer line 17 日本語"), "the match shows its room and nick")
         server.signal(SIGTERM)
     }
 

@@ -167,6 +167,10 @@ struct PlainFormatter {
             return ["-- pong \(t)"]
         case .error(let error):
             return ["!! \(error.code.rawValue): \(TerminalText.singleLine(error.message))"]
+        case .found(let found):
+            let scope = found.room.map { "#\(TerminalText.singleLine($0))" } ?? "every room"
+            return ["-- search \"\(TerminalText.singleLine(found.text))\" in \(scope): \(found.matches.count) found"]
+                + found.matches.map(Self.chatLine) + (found.more ? ["-- more messages match"] : [])
         case .history(let page):
             let room = "#\(TerminalText.singleLine(page.room))"
             return ["-- older messages of \(room):"] + page.messages.map(Self.chatLine)

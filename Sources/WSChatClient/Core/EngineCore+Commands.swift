@@ -44,6 +44,8 @@ extension EngineCore {
             sendQueue.append(.who(room: room))
         case .olderHistory(let room, let before):
             sendQueue.append(.history(.init(room: room, before: before)))
+        case .search(let text, let room):
+            sendQueue.append(.search(.init(text: text, room: room)))
         case .reconnect:
             if transport != .none { actions.append(.disconnect) }
             transport = .none

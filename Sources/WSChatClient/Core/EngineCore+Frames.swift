@@ -38,7 +38,7 @@ extension EngineCore {
                 sendQueue.append(.nick(desiredNick))
             }
             emit(message, raw: text)
-        case .topic, .rooms, .members, .history:
+        case .topic, .rooms, .members, .history, .found:
             emit(message, raw: text)
         }
     }

@@ -124,6 +124,31 @@ extension ChatCore {
             to: request.member, into: &actions)
     }
 
+    /// Rooms are open to anyone who joins, so any room's history may be searched; direct
+    /// messages never are.
+    func search(_ request: ClientMessage.SearchRequest, from id: ConnectionID, into actions: inout [Action])
+        throws(ProtocolError)
+    {
+        let room = try request.room.map { raw throws(ProtocolError) in try RoomName(validating: raw) }
+        actions.append(
+            .io(
+                .search(
+                    SearchRequest(
+                        asker: id, text: request.text, room: room,
+                        limit: request.limit ?? ClientMessage.defaultSearchLimit))))
+    }
+
+    func searched(_ request: SearchRequest, _ read: HistoryPage, into actions: inout [Action]) {
+        // Newest first: the bound keeps the newest matches.
+        let page = read.bounded(toBytes: historyPageBudget, keepingNewest: false)
+        send(
+            .found(
+                .init(
+                    text: request.text, room: request.room.map { rooms[$0.key]?.name ?? $0.name },
+                    matches: page.messages, more: page.more)),
+            to: request.asker, into: &actions)
+    }
+
     mutating func part(_ raw: String, from id: ConnectionID, into actions: inout [Action]) throws(ProtocolError) {
         guard let nick = nick(of: id) else { return }
         let name = try RoomName(validating: raw)

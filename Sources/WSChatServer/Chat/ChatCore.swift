@@ -41,6 +41,7 @@ struct ChatCore {
         /// A page of a room's messages read to fill a gap.
         case caughtUpPage(roomKey: String, HistoryPage)
         case olderHistoryRead(OlderHistoryRequest, HistoryPage)
+        case searched(SearchRequest, HistoryPage)
         case failed(Failure, error: String)
     }
 
@@ -73,6 +74,7 @@ struct ChatCore {
         case readRemoteMembers(ConnectionID, RoomName)
         case catchUp(roomKey: String, RoomName, after: Int64)
         case readOlderHistory(OlderHistoryRequest)
+        case search(SearchRequest)
     }
 
     enum HelloOutcome: Equatable, Sendable {
@@ -115,6 +117,14 @@ struct ChatCore {
         let member: ConnectionID
         let name: RoomName
         let before: Int64?
+        let limit: Int
+    }
+
+    /// A `search`: messages containing `text`, in `room` or in every room.
+    struct SearchRequest: Sendable {
+        let asker: ConnectionID
+        let text: String
+        let room: RoomName?
         let limit: Int
     }
 
@@ -231,6 +241,7 @@ struct ChatCore {
             case .ping(let t): send(.pong(t), to: id, into: &actions)
             case .quit(let reason): quit(id, reason: reason, into: &actions)
             case .history(let request): try olderHistory(request, from: id, into: &actions)
+            case .search(let request): try search(request, from: id, into: &actions)
             }
         } catch {
             fail(id, error.ref == nil ? error.answering(message.type) : error, into: &actions)
@@ -252,6 +263,7 @@ struct ChatCore {
         case .remoteMembersRead(let id, let name, let remote): answerWho(name, for: id, remote: remote, into: &actions)
         case .caughtUpPage(let roomKey, let page): caughtUpPage(roomKey, page, into: &actions)
         case .olderHistoryRead(let request, let page): olderHistoryRead(request, page, into: &actions)
+        case .searched(let request, let page): searched(request, page, into: &actions)
         case .failed(let failure, let error): failed(failure, error: error, into: &actions)
         }
     }

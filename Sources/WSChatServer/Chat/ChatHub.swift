@@ -198,6 +198,10 @@ actor ChatHub {
                     textBytes: hub.core.historyPageBudget)
                 return .olderHistoryRead(request, page)
             }
+        case .search(let request):
+            return await completion(of: request.asker, "search") { hub in
+                .searched(request, try await hub.store.search(request.text, in: request.room, limit: request.limit))
+            }
         case .catchUp(let roomKey, let name, let after):
             do {
                 let page = try await store.messages(in: name, after: after, limit: core.configuration.historyPage)

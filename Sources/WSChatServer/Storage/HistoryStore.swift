@@ -19,6 +19,11 @@ public protocol HistoryStore: Sendable {
     /// back until their texts take the page past `textBytes` (see `HistoryPageCut`); `more`
     /// when older ones were left out.
     func messages(in room: RoomName, before id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage
+    /// The newest messages (newest first) whose text contains `text`, ignoring case, in `room`
+    /// or in every room; at most `limit`, `more` when others match too. Stores use an index
+    /// where they have one (SQLite's FTS5 trigram index, PostgreSQL's pg_trgm): any script,
+    /// CJK included, is found by a substring of its text.
+    func search(_ text: String, in room: RoomName?, limit: Int) async throws -> HistoryPage
     func setTopic(_ topic: String, in room: RoomName) async throws
     /// Deletes the room's record when it holds nothing worth keeping (no message was ever
     /// stored and it has no topic), so that rooms joined once and left do not pile up. A room
@@ -161,5 +166,18 @@ struct HistoryPageCut: Equatable {
         }
         self.count = count
         more = textSizes.count > count
+    }
+}
+
+/// A search text as a SQL `LIKE` pattern that matches it anywhere, with `\` as the escape
+/// character: `%` and `_` in what the user typed are matched as themselves.
+enum LikePattern {
+    static func containing(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "%\(escaped)%"
     }
 }

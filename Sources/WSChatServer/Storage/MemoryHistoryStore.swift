@@ -92,6 +92,18 @@ public actor MemoryHistoryStore: HistoryStore {
         return HistoryPage(messages: Array(log.messages[..<end].suffix(cut.count)), more: cut.more)
     }
 
+    public func search(_ text: String, in room: RoomName?, limit: Int) -> HistoryPage {
+        let logs = room.map { rooms[$0.key].map { [$0] } ?? [] } ?? Array(rooms.values)
+        var matches: [ChatMessage] = []
+        for log in logs {
+            // Each room's newest `limit + 1` matches, newest first; then the newest of them all.
+            matches += log.messages.reversed().lazy.filter { $0.text.range(of: text, options: .caseInsensitive) != nil }
+                .prefix(limit + 1)
+        }
+        matches.sort { ($0.ts, $0.id) > ($1.ts, $1.id) }
+        return HistoryPage(messages: Array(matches.prefix(limit)), more: matches.count > limit)
+    }
+
     public func setTopic(_ topic: String, in room: RoomName) {
         rooms[room.key, default: Self.newLog(room)].record.topic = topic
     }

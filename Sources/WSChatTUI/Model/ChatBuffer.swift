@@ -88,6 +88,8 @@ public struct BufferLine: Equatable, Sendable {
         case event(String)
         case notice(String)
         case error(String)
+        /// A message a search found, shown with its room (and, by the renderer, its date).
+        case match(room: String, from: String, text: String)
     }
 
     public var time: Int64?

@@ -134,6 +134,18 @@ extension ChatModel {
             break
         case .history(let page):
             showOlder(page)
+        case .found(let found):
+            let scope = found.room.map { "#\($0)" } ?? "every room"
+            let count = found.matches.isEmpty ? "nothing found" : "\(found.matches.count)\(found.more ? "+" : "") found"
+            note(
+                .notice(
+                    "search \"\(found.text)\" in \(scope): \(count)\(found.matches.isEmpty ? "" : ", newest first")"))
+            for match in found.matches {
+                append(
+                    BufferLine(time: match.ts, content: .match(room: match.room, from: match.from, text: match.text)),
+                    to: current)
+            }
+            if found.more { note(.notice("more messages match: search for a longer text to narrow it")) }
         case .error(let error):
             if error.ref == "history" { olderHistoryRefused(error) }
             note(.error("\(error.code.rawValue): \(error.message)"))

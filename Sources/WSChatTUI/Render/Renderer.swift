@@ -168,6 +168,13 @@ public enum Renderer {
         case .error(let text):
             prefix.append(("!! ", .key(.chatError)))
             body = inert(text, style: .key(.chatError))
+        case .match(let room, let from, let text):
+            prefix = [
+                ((line.time.map { day($0, timeZone: timeZone) + " " } ?? "") + time, .key(.chatTime)),
+                ("#" + TerminalText.singleLine(room) + " ", .key(.chatEvent)),
+                (TerminalText.singleLine(from) + " ", .nick(NickColor.index(for: from))),
+            ]
+            body = inert(text, style: textStyle)
         }
         let indent = prefix.reduce(0) { $0 + TextWidth.of($1.text) }
         if indent * 2 > width {
@@ -190,6 +197,15 @@ public enum Renderer {
         let parts = calendar.dateComponents(
             [.hour, .minute], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
         return String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
+    }
+
+    /// A date as `YYYY-MM-DD`, for lines from other days (search matches).
+    static func day(_ milliseconds: Int64, timeZone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents(
+            [.year, .month, .day], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
     }
 
     static func drawStatus(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid, now: ContinuousClock.Instant) {

@@ -127,6 +127,28 @@ public final class PostgresHistoryStore: HistoryStore {
         }
     }
 
+    public func search(_ text: String, in room: RoomName?, limit: Int) async throws -> HistoryPage {
+        let pattern = LikePattern.containing(text)
+        let rows = try await client.withConnection { [logger] connection in
+            if let room {
+                try await PostgresRows.messages(
+                    """
+                    SELECT r.name, m.id, m.ts, m.nick, m.text, m.cid, m.action FROM messages m
+                    JOIN rooms r ON r.key = m.room_key WHERE m.room_key = \(room.key) AND m.text ILIKE \(pattern)
+                    ORDER BY m.ts DESC, m.id DESC LIMIT \(limit + 1)
+                    """, on: connection, logger: logger)
+            } else {
+                try await PostgresRows.messages(
+                    """
+                    SELECT r.name, m.id, m.ts, m.nick, m.text, m.cid, m.action FROM messages m
+                    JOIN rooms r ON r.key = m.room_key WHERE m.text ILIKE \(pattern)
+                    ORDER BY m.ts DESC, m.id DESC LIMIT \(limit + 1)
+                    """, on: connection, logger: logger)
+            }
+        }
+        return HistoryPage(messages: Array(rows.prefix(limit)), more: rows.count > limit)
+    }
+
     /// One direct message, for a notice that came as a reference.
     func directMessage(pairKey: String, id: Int64) async throws -> DirectMessage? {
         try await client.withConnection { [logger] connection in

@@ -48,6 +48,13 @@ enum PostgresSchema {
                 skeleton TEXT PRIMARY KEY, nick_key TEXT NOT NULL REFERENCES nicks (key) ON DELETE CASCADE)
             """
         ],
+        [
+            // Search: ILIKE on a trigram index finds any substring of three characters or
+            // more, in any script (pg_trgm is a trusted extension: the database's owner may
+            // create it).
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+            "CREATE INDEX messages_by_trigram ON messages USING gin (text gin_trgm_ops)",
+        ],
     ]
 
     static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {

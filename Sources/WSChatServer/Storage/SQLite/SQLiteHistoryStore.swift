@@ -164,6 +164,21 @@ public final class SQLiteHistoryStore: HistoryStore {
         return HistoryPage(messages: try rows.map(SQLiteRows.chatMessage), more: cut.more)
     }
 
+    public func search(_ text: String, in room: RoomName?, limit: Int) async throws -> HistoryPage {
+        // LIKE on the trigram index: patterns of three characters or more use the index;
+        // shorter ones scan it. Rows are numbered in the order messages were stored.
+        let inRoom = room == nil ? "" : "AND x.room_key = ?"
+        let rows = try await reader.query(
+            """
+            SELECT \(SQLiteRows.messageColumns) FROM messages_search s
+            JOIN message_search_rows x ON x.row = s.rowid
+            JOIN messages m ON m.room_key = x.room_key AND m.id = x.id JOIN rooms r ON r.key = m.room_key
+            WHERE s.text LIKE ? ESCAPE '\\' \(inRoom) ORDER BY s.rowid DESC LIMIT ?
+            """,
+            [.text(LikePattern.containing(text))] + (room.map { [.text($0.key)] } ?? []) + [.integer(limit + 1)])
+        return HistoryPage(messages: try rows.prefix(limit).map(SQLiteRows.chatMessage), more: rows.count > limit)
+    }
+
     public func close() async {
         await commits.waitUntilIdle()
         checkpoints.cancel()

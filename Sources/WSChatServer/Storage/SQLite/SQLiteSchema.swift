@@ -29,7 +29,35 @@ enum SQLiteSchema {
             )
             """,
             "CREATE INDEX direct_messages_by_ts ON direct_messages (ts)",
-        ]
+        ],
+        [
+            // Search: an FTS5 index of trigrams finds any substring of three characters or
+            // more, in any script (CJK has no spaces to split words on). FTS5 numbers its rows
+            // and `messages` has no row numbers, so `message_search_rows` maps one to the other.
+            """
+            CREATE TABLE message_search_rows (
+                row INTEGER PRIMARY KEY, room_key TEXT NOT NULL, id INTEGER NOT NULL, UNIQUE (room_key, id))
+            """,
+            "CREATE VIRTUAL TABLE messages_search USING fts5(text, tokenize = 'trigram')",
+            "INSERT INTO message_search_rows (room_key, id) SELECT room_key, id FROM messages ORDER BY ts, room_key, id",
+            """
+            INSERT INTO messages_search (rowid, text) SELECT r.row, m.text FROM message_search_rows r
+            JOIN messages m ON m.room_key = r.room_key AND m.id = r.id
+            """,
+            """
+            CREATE TRIGGER messages_searchable AFTER INSERT ON messages BEGIN
+                INSERT INTO message_search_rows (room_key, id) VALUES (new.room_key, new.id);
+                INSERT INTO messages_search (rowid, text) VALUES (last_insert_rowid(), new.text);
+            END
+            """,
+            """
+            CREATE TRIGGER messages_unsearchable AFTER DELETE ON messages BEGIN
+                DELETE FROM messages_search WHERE rowid =
+                    (SELECT row FROM message_search_rows WHERE room_key = old.room_key AND id = old.id);
+                DELETE FROM message_search_rows WHERE room_key = old.room_key AND id = old.id;
+            END
+            """,
+        ],
     ]
 
     /// Sets the connection up for durable writes and brings the schema to the newest version.
