@@ -177,7 +177,7 @@ struct WSChatCommand: AsyncParsableCommand {
             status = await runTerminalUI(
                 configuration, theme: chosenTheme, themes: themes, environment: environment,
                 notices: settings.notices(file: file, environment: environment),
-                chatLogs: !noChatLogs && (file.chatLogs ?? true))
+                chatLogs: !noChatLogs && (file.chatLogs ?? true), file: file)
         }
         if let embedded {
             await embedded.triggerGracefulShutdown()
@@ -188,7 +188,7 @@ struct WSChatCommand: AsyncParsableCommand {
 
     private func runTerminalUI(
         _ configuration: ClientConfiguration, theme: String, themes: ThemeLibrary, environment: [String: String],
-        notices: [String], chatLogs: Bool
+        notices: [String], chatLogs: Bool, file: ConfigFile
     ) async -> Int32 {
         let engine = ChatEngine(configuration: configuration)
         let engineTask = Task { await engine.run() }
@@ -197,6 +197,8 @@ struct WSChatCommand: AsyncParsableCommand {
             noColor: environment["NO_COLOR"].map { !$0.isEmpty } ?? false, tlsUnverified: configuration.insecureTLS)
         options.notices = notices
         options.rooms = configuration.rooms
+        options.highlights = file.highlights ?? []
+        options.notifications = file.notifications ?? .osc9
         if chatLogs, let server = configuration.urls.first {
             let logs = ChatLogs(root: ChatLogs.defaultRoot(environment: environment), url: server)
             options.record = { logs.record($0) }

@@ -213,6 +213,22 @@ import WSChatTestSupport
         await store.close()
     }
 
+    /// SQLite indexes in batches: a search finds messages before and after a step, and a
+    /// message pruned after it was indexed leaves the index too.
+    @Test func sqliteSearchFindsIndexedAndNotYetIndexedMessages() async throws {
+        let store = try #require(try await StoreKind.sqlite.makeStore() as? SQLiteHistoryStore)
+        for index in 1...3 { _ = try await store.append(Self.say("東京 \(index)", cid: "a\(index)", ts: Int64(index))) }
+        _ = try await store.indexForSearch()  // the store's own step may have run first
+        #expect(try await store.indexForSearch() == 0, "everything stored is indexed")
+        for index in 4...5 { _ = try await store.append(Self.say("東京 \(index)", cid: "a\(index)", ts: Int64(index))) }
+        let found = try await store.search("東京", in: Self.general, limit: 10).messages.map(\.id)
+        #expect(found == [5, 4, 3, 2, 1], "indexed and not yet indexed, newest first")
+        #expect(try await store.search("京 2", in: nil, limit: 10).messages.map(\.id) == [2])
+        while try await store.prune(RetentionPolicy(maxAgeDays: nil, maxPerRoom: 2), now: 10) > 0 {}
+        #expect(try await store.search("東京", in: nil, limit: 10).messages.map(\.id) == [5, 4])
+        await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func everyFieldOfAMessageIsKept(kind: StoreKind) async throws {
         let store = try await kind.makeStore()

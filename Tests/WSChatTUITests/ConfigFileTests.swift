@@ -10,6 +10,7 @@ struct ConfigFileTests {
         #expect(config.nick == "alice" && config.rooms == ["general", "rust"] && config.theme == "default")
         #expect(
             config.pingInterval == 15 && config.pingTimeout == 10 && config.backoffBase == 1 && config.backoffCap == 30)
+        #expect(config.highlights == ["deploy", "release"] && config.notifications == .osc9)
     }
 
     @Test(arguments: [
@@ -17,6 +18,11 @@ struct ConfigFileTests {
         ("nick = \"alice\"\n\nnik = \"typo\"\n", "config.toml:3: key \"nik\": unknown key"),
         ("[keepalive]\ninterval = -5\n", "config.toml:2: key \"interval\": must be a positive number of seconds"),
         ("insecure = \"yes\"\n", "config.toml:1: key \"insecure\": must be true or false"),
+        (
+            "nick = \"a\"\nnotifications = \"popup\"\n",
+            "config.toml:2: key \"notifications\": must be one of \"osc9\", \"osc777\", \"off\""
+        ),
+        ("highlights = \"deploy\"\n", "config.toml:1: key \"highlights\": must be a list of strings"),
         ("nick = \n", "config.toml:1:"),
         ("nick = \"a\"\nserver = \"http://x\"\n", "config.toml:2: key \"server\": http://x is not a WebSocket URL"),
         (

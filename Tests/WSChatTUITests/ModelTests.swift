@@ -104,17 +104,36 @@ struct ModelTests {
         var model = Self.inRooms("general", "rust")
         #expect(model.currentBuffer.name == "general")
         #expect(model.handle(Self.message("plain", room: "rust", id: 1)).isEmpty)
-        #expect(model.handle(Self.message("hey Alice, look", room: "rust", id: 2)) == [.bell])
+        #expect(
+            model.handle(Self.message("hey Alice, look", room: "rust", id: 2))
+                == [.bell, .notify(title: "bob in #rust", body: "hey Alice, look")])
         let rust = model.buffers.firstIndex { $0.name == "rust" }!
         #expect(model.buffers[rust].unread == 2 && model.buffers[rust].highlighted)
         #expect(
             model.handle(Self.message("malice aforethought", room: "general", id: 1)).isEmpty, "a word, not a substring"
         )
         let dm = DirectMessage(id: 1, ts: 0, from: "bob", to: "alice", text: "psst", cid: "d")
-        #expect(model.handle(.engine(.server(.dm(dm), raw: ""))) == [.bell])
+        #expect(
+            model.handle(.engine(.server(.dm(dm), raw: ""))) == [
+                .bell, .notify(title: "bob (direct message)", body: "psst"),
+            ])
         _ = model.handle(.key(.alt(Character("\(rust + 1)"))))
         #expect(model.current == rust && model.buffers[rust].unread == 0)
         #expect(model.buffers[rust].readMarker == 0, "the marker sits before the first unread line")
+    }
+
+    /// Words from `highlights` mark a message like the nick does, as whole words, any case;
+    /// in the buffer on screen they colour the line but ring nothing.
+    @Test func highlightWordsMarkMessagesLikeTheNick() {
+        var model = Self.inRooms("general", "ops")
+        model.highlights = ["deploy", "發佈"]
+        #expect(model.handle(Self.message("redeployment planned", room: "ops", id: 1)).isEmpty)
+        #expect(
+            model.handle(Self.message("DEPLOY is done", room: "ops", id: 2))
+                == [.bell, .notify(title: "bob in #ops", body: "DEPLOY is done")])
+        #expect(model.handle(Self.message("今晚 發佈 新版", room: "ops", id: 3)).count == 2)
+        #expect(model.handle(Self.message("deploy now?", room: "general", id: 1)).isEmpty, "on screen: no bell")
+        #expect(model.currentBuffer.lines.last?.mentions == true)
     }
 
     @Test func aPendingMessageBecomesTheEchoInPlace() {

@@ -150,7 +150,9 @@ struct TerminalTests {
         #expect(top.contains("line 1 日本語"), "the first message is right under the beginning line")
         #expect(presses > 10, "the 50 messages of the join were not all there was")
         try alice.press("PageDown")
-        try await alice.waitFor("line 2 日本語")
+        try await alice.waitUntil("PageDown scrolls back down") {
+            !$0.contains("beginning of #general") && $0.contains("more below")
+        }
 
         try alice.type("/search line 17 日本")
         try alice.press("Enter")

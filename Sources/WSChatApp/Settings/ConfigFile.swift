@@ -1,6 +1,7 @@
 import Foundation
 import TOMLKit
 import WSChatClient
+import WSChatProtocol
 
 /// `$XDG_CONFIG_HOME/wschat/config.toml`: what a user sets once instead of on every start.
 /// Flags override it. A bad file is reported with its line and key, never half-applied.
@@ -19,6 +20,10 @@ public struct ConfigFile: Equatable, Sendable {
     public var backoffCap: Double?
     /// Whether every buffer is logged under `$XDG_DATA_HOME/wschat/logs` (default: yes).
     public var chatLogs: Bool?
+    /// Words besides the nick that highlight a message.
+    public var highlights: [String]?
+    /// How a mention or DM in another buffer reaches the desktop: "osc9", "osc777" or "off".
+    public var notifications: DesktopNotification?
 
     public init() {}
 
@@ -29,6 +34,8 @@ public struct ConfigFile: Equatable, Sendable {
         theme = "default"                    # default, light, solarized-dark, mono, or your own
         log_file = "~/.local/state/wschat/wschat.log"
         chat_logs = true                     # every buffer in ~/.local/share/wschat/logs/SERVER/ROOM.log
+        highlights = ["deploy", "release"]   # words that highlight a message, besides your nick
+        notifications = "osc9"               # mentions and DMs elsewhere: osc9, osc777 (urxvt, foot) or off
 
         [keepalive]
         interval = 15                        # seconds between pings
@@ -105,6 +112,13 @@ public struct ConfigFile: Equatable, Sendable {
             case "chat_logs":
                 guard let flag = value.bool else { throw fail(key, "must be true or false") }
                 config.chatLogs = flag
+            case "highlights": config.highlights = try strings(key, value)
+            case "notifications":
+                guard let style = DesktopNotification(rawValue: try string(key, value)) else {
+                    let known = DesktopNotification.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                    throw fail(key, "must be one of \(known)")
+                }
+                config.notifications = style
             case "insecure":
                 guard let flag = value.bool else { throw fail(key, "must be true or false") }
                 config.insecure = flag
@@ -122,7 +136,7 @@ public struct ConfigFile: Equatable, Sendable {
             default:
                 throw fail(
                     key,
-                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, password_file, insecure, ca_file, [keepalive], [reconnect])"
+                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, highlights, notifications, password_file, insecure, ca_file, [keepalive], [reconnect])"
                 )
             }
         }

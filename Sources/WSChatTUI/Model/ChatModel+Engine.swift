@@ -75,7 +75,8 @@ extension ChatModel {
                 buffers.remove(at: index)
             }
         case .message(let chat):
-            return show(chat, in: roomBuffer(chat.room), live: true) ? [.bell] : []
+            guard show(chat, in: roomBuffer(chat.room), live: true) else { return [] }
+            return Self.alert(title: "\(chat.from) in #\(chat.room)", body: chat.text)
         case .dm(let dm):
             let own = Self.key(nick: dm.from) == Self.key(nick: nick)
             let index = directBuffer(own ? dm.to : dm.from)
@@ -87,7 +88,7 @@ extension ChatModel {
                     time: dm.ts, content: .message(from: dm.from, text: dm.text, action: false, cid: dm.cid), isOwn: own
                 ),
                 to: index, highlight: !own)
-            return ring ? [.bell] : []
+            return ring ? Self.alert(title: "\(dm.from) (direct message)", body: dm.text) : []
         case .presence(let presence):
             guard let index = index(of: .room(key: Self.key(room: presence.room))) else { return [] }
             let reason = presence.reason.map { " (\($0))" } ?? ""
@@ -151,6 +152,11 @@ extension ChatModel {
             note(.error("\(error.code.rawValue): \(error.message)"))
         }
         return []
+    }
+
+    /// A mention or direct message in a buffer the user is not looking at.
+    static func alert(title: String, body: String) -> [Effect] {
+        [.bell, .notify(title: title, body: body)]
     }
 
     /// The first connection failed: say where the client is trying to go, and how to get a

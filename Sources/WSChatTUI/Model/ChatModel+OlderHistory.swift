@@ -73,7 +73,7 @@ extension ChatModel {
             content: .message(from: message.from, text: message.text, action: message.action == true, cid: message.cid),
             isOwn: own)
         line.id = message.id
-        line.mentions = !own && Self.mentions(message.text, nick: nick)
+        line.mentions = !own && highlights(message.text)
         return line
     }
 }

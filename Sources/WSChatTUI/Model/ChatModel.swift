@@ -27,6 +27,8 @@ public struct ChatModel: Equatable, Sendable {
     public var roomsToJoin: [String] = []
     /// The server's limit on a message, from `welcome`: longer ones are refused here.
     var maxMessageBytes = Limits().maxMessageBytes
+    /// Words besides the nick that highlight a message (`highlights` in config.toml).
+    public var highlights: [String] = []
     /// Whether a welcome ever came: until then, a failed connection is explained.
     var everConnected = false
 
@@ -117,6 +119,11 @@ public struct ChatModel: Equatable, Sendable {
 
     static func key(nick: String) -> String {
         (try? Nick(validating: nick).key) ?? nick.lowercased()
+    }
+
+    /// Whether `text` names the user's nick or one of their highlight words.
+    func highlights(_ text: String) -> Bool {
+        Self.mentions(text, nick: nick) || highlights.contains { !$0.isEmpty && Self.mentions(text, nick: $0) }
     }
 
     /// Whether `text` names `nick` as a word (case-insensitively).

@@ -30,6 +30,8 @@ public enum Effect: Equatable, Sendable {
     case perform(UserCommand)
     /// Ring the terminal bell (a mention or DM in another buffer).
     case bell
+    /// A desktop notification through the terminal, for the same.
+    case notify(title: String, body: String)
     /// Leave: restore the terminal and exit.
     case quit
     /// Load and apply the named theme.

@@ -80,6 +80,12 @@ final class CursesScreen {
 
     func bell() { beep() }
 
+    /// Sends a sequence ncurses knows nothing of (a desktop notification) to the terminal.
+    func writeRaw(_ sequence: String) {
+        fflush(nil)
+        writeAll(sequence)
+    }
+
     /// Forgets what is on screen, so the next paint redraws everything (Ctrl-L).
     func invalidate() { clearok(wschat_stdscr(), true) }
 
@@ -139,17 +145,21 @@ final class CursesScreen {
             output += "\u{1B}[\(cluster.y + 1);\(cluster.x + 1)H\u{1B}[\(Self.sgr(cluster.look))m\(cluster.text)"
         }
         output += "\u{1B}[0m\u{1B}[\(cursorY + 1);\(cursorX + 1)H"
+        writeAll(output)
+        // ncurses tracks the terminal's attributes to skip redundant changes: after ours,
+        // make it set them itself, ending at normal, so that its next paint starts right.
+        vidattr(chtype(wschat_a_bold()))
+        vidattr(chtype(wschat_a_normal()))
+        fflush(nil)
+    }
+
+    private func writeAll(_ output: String) {
         var bytes = Array(output.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
             if written <= 0 { break }
             bytes = bytes.dropFirst(written)
         }
-        // ncurses tracks the terminal's attributes to skip redundant changes: after ours,
-        // make it set them itself, ending at normal, so that its next paint starts right.
-        vidattr(chtype(wschat_a_bold()))
-        vidattr(chtype(wschat_a_normal()))
-        fflush(nil)
     }
 
     /// The SGR parameters for a look.

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import WSChatClient
+import WSChatProtocol
 
 /// Runs the terminal UI on the engine until the user quits: one thread owns ncurses and
 /// sleeps in `poll` until a key, an engine event, a signal or (while reconnecting) the next
@@ -21,6 +22,10 @@ public final class TerminalApp: Sendable {
         public var notices: [String] = []
         /// The rooms joined at start.
         public var rooms: [String] = []
+        /// Words besides the nick that highlight a message.
+        public var highlights: [String] = []
+        /// How a mention or DM in another buffer reaches the desktop.
+        public var notifications = DesktopNotification.osc9
         /// Called with every engine event, off the UI thread (the chat logs).
         public var record: (@Sendable (EngineEvent) -> Void)?
 
@@ -105,6 +110,7 @@ public final class TerminalApp: Sendable {
         var model = ChatModel(
             nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)
         model.tlsUnverified = options.tlsUnverified
+        model.highlights = options.highlights
         for notice in options.notices { model.report(notice) }
         model.roomsToJoin = options.rooms
         apply(theme: options.theme, to: screen, model: &model)
@@ -131,6 +137,10 @@ public final class TerminalApp: Sendable {
                 switch effect {
                 case .perform(let command): engine.perform(command)
                 case .bell: screen.bell()
+                case .notify(let title, let body):
+                    if let sequence = options.notifications.sequence(title: title, body: body) {
+                        screen.writeRaw(sequence)
+                    }
                 case .quit: running = false
                 case .theme(let name): apply(theme: name, to: screen, model: &model)
                 }

@@ -12,6 +12,7 @@ public final class PostgresHistoryStore: HistoryStore {
     let logger: Logger
     private let commits: GroupCommit<StoreWrite, StoreOutput>
     private let running: Task<Void, Never>
+    private let indexing: Task<Void, Never>
 
     /// Connects to `url`, migrates the schema, and writes as node `node`.
     public init(url: String, node: String, logger: Logger) async throws {
@@ -40,7 +41,10 @@ public final class PostgresHistoryStore: HistoryStore {
         // The pool works only while `run` does; the store owns that task for its lifetime.
         self.running = Task { await client.run() }
         let writer = PostgresWriter(client: client, node: node, logger: logger)
-        self.commits = GroupCommit { batch in await writer.commit(batch) }
+        let commits = GroupCommit<StoreWrite, StoreOutput> { batch in await writer.commit(batch) }
+        self.commits = commits
+        // A merge step is one call, however much it merges: never repeated at once.
+        self.indexing = commits.keepingSearchIndexed(fullStep: .max, logger: logger)
     }
 
     /// What went wrong, in the server's words when it said any: PSQLError's own description
@@ -162,6 +166,8 @@ public final class PostgresHistoryStore: HistoryStore {
     }
 
     public func close() async {
+        indexing.cancel()
+        await indexing.value
         await commits.waitUntilIdle()
         running.cancel()
         await running.value

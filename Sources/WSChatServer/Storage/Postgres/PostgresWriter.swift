@@ -45,7 +45,7 @@ struct PostgresWriter: Sendable {
         case .openRoom(let room), .topic(_, let room), .forgetRoom(let room): "0" + room.key
         case .message(let message): "0" + message.room.key
         case .direct(let message): "1" + message.pairKey
-        case .prune: "2"
+        case .prune, .indexForSearch: "2"
         }
     }
 
@@ -58,6 +58,11 @@ struct PostgresWriter: Sendable {
             try await setTopic(topic, in: room, on: connection)
         case .forgetRoom(let room): try await forgetRoom(room, on: connection)
         case .prune(let policy, let now): .pruned(try await prune(policy, now: now, on: connection))
+        case .indexForSearch:
+            .pruned(
+                try await connection.query(
+                    "SELECT gin_clean_pending_list('messages_by_trigram')::int", logger: logger
+                ).collect().first?.decode(Int.self) ?? 0)
         }
     }
 

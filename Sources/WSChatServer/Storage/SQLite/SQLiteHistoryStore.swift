@@ -25,6 +25,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     private let writerThread: NIOThreadPool
     private let checkpointer: SQLiteConnection
     private let checkpoints: Task<Void, Never>
+    private let indexing: Task<Void, Never>
     private let commits: GroupCommit<StoreWrite, StoreOutput>
 
     private init(
@@ -38,7 +39,14 @@ public final class SQLiteHistoryStore: HistoryStore {
         self.writerThread = writerThread
         self.checkpointer = checkpointer
         self.checkpoints = Self.checkpointing(on: checkpointer, logger: logger)
-        self.commits = GroupCommit { [writer] batch in await writer.commit(batch) }
+        let commits = GroupCommit<StoreWrite, StoreOutput> { [writer] batch in await writer.commit(batch) }
+        self.commits = commits
+        self.indexing = commits.keepingSearchIndexed(fullStep: SQLiteWriter.indexChunk, logger: logger)
+    }
+
+    /// Indexes what is not indexed yet for search now, for tests.
+    func indexForSearch() async throws -> Int {
+        try await commits.indexForSearch()
     }
 
     /// Copies what the write-ahead log holds into the database file once a second, as far as
@@ -165,21 +173,30 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     public func search(_ text: String, in room: RoomName?, limit: Int) async throws -> HistoryPage {
-        // LIKE on the trigram index: patterns of three characters or more use the index;
-        // shorter ones scan it. Rows are numbered in the order messages were stored.
+        // LIKE on the trigram index (three characters or more use it; shorter patterns scan
+        // it), and a scan of the messages stored since the last indexing step. Rows are
+        // numbered in the order messages were stored: newest first is highest first.
         let inRoom = room == nil ? "" : "AND x.room_key = ?"
+        let roomBind: [SQLiteData] = room.map { [.text($0.key)] } ?? []
+        let pattern = SQLiteData.text(LikePattern.containing(text))
         let rows = try await reader.query(
             """
-            SELECT \(SQLiteRows.messageColumns) FROM messages_search s
+            SELECT \(SQLiteRows.messageColumns), x.row AS row FROM message_search_rows x
+            JOIN messages m ON m.room_key = x.room_key AND m.id = x.id JOIN rooms r ON r.key = m.room_key
+            WHERE x.row > (SELECT indexed_row FROM search_progress) AND m.text LIKE ? ESCAPE '\\' \(inRoom)
+            UNION ALL
+            SELECT \(SQLiteRows.messageColumns), x.row AS row FROM messages_search s
             JOIN message_search_rows x ON x.row = s.rowid
             JOIN messages m ON m.room_key = x.room_key AND m.id = x.id JOIN rooms r ON r.key = m.room_key
-            WHERE s.text LIKE ? ESCAPE '\\' \(inRoom) ORDER BY s.rowid DESC LIMIT ?
-            """,
-            [.text(LikePattern.containing(text))] + (room.map { [.text($0.key)] } ?? []) + [.integer(limit + 1)])
+            WHERE s.text LIKE ? ESCAPE '\\' \(inRoom)
+            ORDER BY row DESC LIMIT ?
+            """, [pattern] + roomBind + [pattern] + roomBind + [.integer(limit + 1)])
         return HistoryPage(messages: try rows.prefix(limit).map(SQLiteRows.chatMessage), more: rows.count > limit)
     }
 
     public func close() async {
+        indexing.cancel()
+        await indexing.value
         await commits.waitUntilIdle()
         checkpoints.cancel()
         await checkpoints.value

@@ -11,6 +11,8 @@ import WSChatProtocol
 actor SQLiteWriter {
     /// Rows one prune step deletes at most, so that appends never wait long behind it.
     static let pruneChunk = 5000
+    /// Messages one indexing step adds to the search index at most.
+    static let indexChunk = 5000
 
     /// A room this writer has appended to or opened: its display name and newest id.
     private struct Numbering {
@@ -58,6 +60,7 @@ actor SQLiteWriter {
             try await setTopic(topic, in: room)
         case .forgetRoom(let room): try await forgetRoom(room)
         case .prune(let policy, let now): .pruned(try await prune(policy, now: now))
+        case .indexForSearch: .pruned(try await indexForSearch())
         }
     }
 
@@ -179,6 +182,27 @@ actor SQLiteWriter {
                 """, [.integer(maxPerRoom), chunk])
         }
         return deleted
+    }
+
+    /// Indexes the next messages stored since the last step (at most `indexChunk`).
+    private func indexForSearch() async throws -> Int {
+        let chunk = SQLiteData.integer(Self.indexChunk)
+        let end = try await connection.query(
+            """
+            SELECT max(row) AS row, count(*) AS count FROM (SELECT row FROM message_search_rows
+            WHERE row > (SELECT indexed_row FROM search_progress) ORDER BY row LIMIT ?)
+            """, [chunk]
+        ).first
+        guard let end, case let count = try end.int("count"), count > 0 else { return 0 }
+        let last = Int(try end.int("row"))
+        _ = try await connection.query(
+            """
+            INSERT INTO messages_search (rowid, text) SELECT x.row, m.text FROM message_search_rows x
+            JOIN messages m ON m.room_key = x.room_key AND m.id = x.id
+            WHERE x.row > (SELECT indexed_row FROM search_progress) AND x.row <= ?
+            """, [.integer(last)])
+        _ = try await connection.query("UPDATE search_progress SET indexed_row = ?", [.integer(last)])
+        return Int(count)
     }
 
     private func delete(_ statement: String, _ binds: [SQLiteData]) async throws -> Int {
