@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WSChatClient
 import WSChatProtocol
@@ -289,6 +290,36 @@ struct ModelTests {
         #expect(Self.contents(model).prefix(2) == ["── beginning of #general ──", "m1"])
         #expect(model.currentBuffer.olderHistory == .beginning)
         for _ in 0..<5 { #expect(model.handle(.key(.pageUp)).isEmpty) }
+    }
+
+    /// A line on a new day (in the user's time zone) is preceded by the day's name, also
+    /// between a page of older history and what the buffer held.
+    @Test func aNewDayIsMarkedWithADayLine() {
+        var model = Self.inRooms("general")
+        model.timeZone = TimeZone(identifier: "Asia/Tokyo")!
+        let monday: Int64 = 1_764_514_800_000  // Monday 1 December 2025, 00:00 in Tokyo
+        func say(_ text: String, id: Int64, at ts: Int64) -> UIEvent {
+            .engine(
+                .server(
+                    .message(ChatMessage(room: "general", id: id, ts: ts, from: "bob", text: text, cid: "c\(id)")),
+                    raw: ""))
+        }
+        _ = model.handle(say("late", id: 10, at: monday - 60_000))
+        _ = model.handle(say("midnight", id: 11, at: monday))
+        _ = model.handle(say("morning", id: 12, at: monday + 9 * 3_600_000))
+        _ = model.handle(say("next week", id: 13, at: monday + 8 * 86_400_000))
+        #expect(
+            Self.contents(model) == [
+                "late", "── Monday 1 December 2025 ──", "midnight", "morning", "── Tuesday 9 December 2025 ──",
+                "next week",
+            ])
+        _ = model.handle(.key(.pageUp))
+        let older = [
+            ChatMessage(room: "general", id: 9, ts: monday - 3 * 86_400_000, from: "bob", text: "friday", cid: "c9")
+        ]
+        _ = model.handle(
+            .engine(.server(.history(.init(room: "general", before: 10, messages: older, more: true)), raw: "")))
+        #expect(Array(Self.contents(model).prefix(3)) == ["friday", "── Sunday 30 November 2025 ──", "late"])
     }
 
     /// A server that predates `history` answers `unknown_type`: said once, never asked again.

@@ -28,6 +28,8 @@ public struct ChatBuffer: Equatable, Sendable {
     public var scrollBack = 0
     /// Whether the server has older messages for this room than the buffer holds.
     public var olderHistory = OlderHistory.more
+    /// The day of the newest line with a time, for the next day-change line.
+    var newestDay: Range<Int64>?
     /// Lines typed here, oldest first, for Up/Down.
     public var history: [String] = []
     var historyCursor: Int?

@@ -28,7 +28,14 @@ extension ChatModel {
         removeLoadingLine(in: index)
         // A page that crossed a reconnect may overlap what the buffer got since.
         let oldest = buffers[index].lines.lazy.compactMap(\.id).first ?? .max
-        var lines = page.messages.filter { $0.id < oldest }.map(messageLine)
+        let days = DayChange(timeZone: timeZone)
+        var (lines, lastDay) = days.inserting(
+            into: page.messages.filter { $0.id < oldest }.map(messageLine), after: nil)
+        // Between the page and what the buffer held: a day line if they differ.
+        if let lastDay, let next = buffers[index].lines.first(where: { $0.time != nil })?.time, !lastDay.contains(next)
+        {
+            lines.append(days.line(for: next))
+        }
         if page.more {
             buffers[index].olderHistory = .more
         } else {

@@ -1,3 +1,4 @@
+import Foundation
 import WSChatClient
 import WSChatProtocol
 
@@ -29,6 +30,8 @@ public struct ChatModel: Equatable, Sendable {
     var maxMessageBytes = Limits().maxMessageBytes
     /// Words besides the nick that highlight a message (`highlights` in config.toml).
     public var highlights: [String] = []
+    /// Where day-change lines fall.
+    public var timeZone = TimeZone.current
     /// Whether a welcome ever came: until then, a failed connection is explained.
     var everConnected = false
 
@@ -95,6 +98,11 @@ public struct ChatModel: Equatable, Sendable {
     /// bell should ring.
     @discardableResult
     mutating func append(_ line: BufferLine, to index: Int, highlight: Bool = false) -> Bool {
+        if let time = line.time, buffers[index].newestDay?.contains(time) != true {
+            let days = DayChange(timeZone: timeZone)
+            if buffers[index].newestDay != nil { buffers[index].append(days.line(for: time)) }
+            buffers[index].newestDay = days.day(of: time)
+        }
         buffers[index].append(line)
         guard index != current, !line.isOwn else { return false }
         if case .error = line.content {
