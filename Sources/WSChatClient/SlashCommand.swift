@@ -7,6 +7,10 @@ public struct SlashCommand: Sendable {
     public let aliases: [String]
     public let usage: String
     public let summary: String
+    /// A line that uses it, for `/help COMMAND`.
+    public let example: String
+    /// What its first argument names, for Tab completion.
+    public let argument: ArgumentKind?
     /// Whether only the full-screen UI runs it (line mode says so instead).
     public let isLocal: Bool
     let parse: @Sendable (Arguments) -> InputLine
@@ -22,13 +26,19 @@ public struct SlashCommand: Sendable {
         let dmPeer: String?
     }
 
+    public enum ArgumentKind: Sendable {
+        case room, nick, command, theme
+    }
+
     init(
-        _ name: String, aliases: [String] = [], usage: String, _ summary: String, local: Bool = false,
-        parse: @escaping @Sendable (Arguments) -> InputLine
+        _ name: String, aliases: [String] = [], usage: String, example: String, argument: ArgumentKind? = nil,
+        _ summary: String, local: Bool = false, parse: @escaping @Sendable (Arguments) -> InputLine
     ) {
         self.name = name
         self.aliases = aliases
         self.usage = usage
+        self.example = example
+        self.argument = argument
         self.summary = summary
         self.isLocal = local
         self.parse = parse
@@ -41,32 +51,39 @@ public struct SlashCommand: Sendable {
     }
 
     public static let all: [SlashCommand] = [
-        SlashCommand("join", aliases: ["j"], usage: "/join ROOM", "join a room (created if new)") { line in
+        SlashCommand(
+            "join", aliases: ["j"], usage: "/join ROOM", example: "/join rust", argument: .room,
+            "join a room (created if new)"
+        ) { line in
             guard line.words.count == 1 else { return .invalid("usage: /join ROOM") }
             return .command(.join(room: line.words[0]))
         },
         SlashCommand(
-            "part", aliases: ["leave"], usage: "/part [ROOM]", "leave a room (the current one), or close a DM buffer"
+            "part", aliases: ["leave"], usage: "/part [ROOM]", example: "/part rust", argument: .room,
+            "leave a room (the current one), or close a DM buffer"
         ) { line in
             if line.words.isEmpty, line.dmPeer != nil { return .local(.close, argument: "") }
             guard let target = line.words.first ?? line.room else { return .invalid("usage: /part ROOM") }
             return .command(.part(room: target))
         },
-        SlashCommand("msg", aliases: ["query"], usage: "/msg NICK TEXT", "send a direct message") { line in
+        SlashCommand(
+            "msg", aliases: ["query"], usage: "/msg NICK TEXT", example: "/msg bob are you coming to lunch?",
+            argument: .nick, "send a direct message"
+        ) { line in
             guard line.words.count >= 2 else { return .invalid("usage: /msg NICK TEXT") }
             let text = String(line.text.dropFirst(line.words[0].count).dropFirst())
             return .command(.directMessage(to: line.words[0], text: text))
         },
-        SlashCommand("me", usage: "/me ACTION", "say an action: * you ACTION") { line in
+        SlashCommand("me", usage: "/me ACTION", example: "/me waves", "say an action: * you ACTION") { line in
             guard !line.text.isEmpty else { return .invalid("usage: /me ACTION") }
             return InputLine.say(line.text, room: line.room, dmPeer: line.dmPeer, action: true)
         },
-        SlashCommand("nick", usage: "/nick NICK", "change your nick") { line in
+        SlashCommand("nick", usage: "/nick NICK", example: "/nick alice_away", "change your nick") { line in
             guard line.words.count == 1 else { return .invalid("usage: /nick NICK") }
             return .command(.nick(line.words[0]))
         },
         SlashCommand(
-            "topic", usage: "/topic [#ROOM] [TEXT | -delete]",
+            "topic", usage: "/topic [#ROOM] [TEXT | -delete]", example: "/topic #rust release on Friday",
             "show the topic, set it, or clear it with -delete"
         ) { line in
             var room = line.room
@@ -79,13 +96,16 @@ public struct SlashCommand: Sendable {
             if text.isEmpty { return .local(.showTopic, argument: room) }
             return .command(.topic(room: room, topic: text == "-delete" ? "" : text))
         },
-        SlashCommand("who", aliases: ["names"], usage: "/who [ROOM]", "list the members of a room") { line in
+        SlashCommand(
+            "who", aliases: ["names"], usage: "/who [ROOM]", example: "/who rust", argument: .room,
+            "list the members of a room"
+        ) { line in
             guard let target = line.words.first ?? line.room else { return .invalid("usage: /who ROOM") }
             return .command(.who(room: target))
         },
-        SlashCommand("list", usage: "/list", "list the rooms with members") { _ in .command(.list) },
+        SlashCommand("list", usage: "/list", example: "/list", "list the rooms with members") { _ in .command(.list) },
         SlashCommand(
-            "search", usage: "/search [-all] TEXT",
+            "search", usage: "/search [-all] TEXT", example: "/search -all 日本語",
             "find stored messages containing TEXT: in this room, or with -all (or outside a room) in every room"
         ) { line in
             let everyRoom = line.words.first == "-all"
@@ -93,26 +113,36 @@ public struct SlashCommand: Sendable {
             guard !text.isEmpty else { return .invalid("usage: /search [-all] TEXT") }
             return .command(.search(text: text, room: everyRoom ? nil : line.room))
         },
-        SlashCommand("reconnect", usage: "/reconnect", "drop the connection and connect again now") { _ in
+        SlashCommand(
+            "reconnect", usage: "/reconnect", example: "/reconnect", "drop the connection and connect again now"
+        ) { _ in
             .command(.reconnect)
         },
-        SlashCommand("quit", aliases: ["exit"], usage: "/quit [REASON]", "leave the server and exit") { line in
+        SlashCommand(
+            "quit", aliases: ["exit"], usage: "/quit [REASON]", example: "/quit off to bed", "leave the server and exit"
+        ) { line in
             .command(.quit(reason: line.text.isEmpty ? nil : line.text))
         },
-        SlashCommand("help", usage: "/help [COMMAND]", "list commands, or explain one", local: true) { line in
+        SlashCommand(
+            "help", usage: "/help [COMMAND]", example: "/help search", argument: .command,
+            "list commands, or explain one", local: true
+        ) { line in
             .local(.help, argument: line.text)
         },
         SlashCommand(
-            "theme", usage: "/theme NAME", "switch colour theme (default, light, solarized-dark, mono, or your own)",
+            "theme", usage: "/theme NAME", example: "/theme solarized-dark", argument: .theme,
+            "switch colour theme (default, light, solarized-dark, mono, or your own)",
             local: true
         ) { line in
             guard line.words.count == 1 else { return .invalid("usage: /theme NAME") }
             return .local(.theme, argument: line.words[0])
         },
-        SlashCommand("clear", usage: "/clear", "clear the current buffer", local: true) { _ in
+        SlashCommand("clear", usage: "/clear", example: "/clear", "clear the current buffer", local: true) { _ in
             .local(.clear, argument: "")
         },
-        SlashCommand("close", usage: "/close", "close the current buffer (leaving its room)", local: true) { _ in
+        SlashCommand(
+            "close", usage: "/close", example: "/close", "close the current buffer (leaving its room)", local: true
+        ) { _ in
             .local(.close, argument: "")
         },
     ]

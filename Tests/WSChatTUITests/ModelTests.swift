@@ -166,6 +166,31 @@ struct ModelTests {
         #expect(model.editor.text == "/join #rust ")
     }
 
+    /// A command's first argument completes by what it names: rooms (joined, or seen in the
+    /// last /list), nicks, commands, themes; /help COMMAND shows an example.
+    @Test func tabCompletesTheArgumentsOfCommands() {
+        var model = Self.inRooms("general")
+        model.themeNames = ["default", "light", "solarized-dark"]
+        _ = model.handle(.engine(.server(.rooms([.init(room: "rust", members: 3, topic: "")]), raw: "")))
+        func completed(_ typed: String) -> String {
+            _ = model.editor.take()
+            Self.typed(&model, typed)
+            _ = model.handle(.key(.tab))
+            return model.editor.text
+        }
+        #expect(completed("/join ru") == "/join rust ")
+        #expect(completed("/join ge") == "/join general ")
+        #expect(completed("/theme so") == "/theme solarized-dark ")
+        #expect(completed("/help sea") == "/help search ")
+        #expect(completed("/msg b") == "/msg bob ")
+        #expect(completed("/msg bob he") == "/msg bob he", "only the first argument")
+        _ = model.editor.take()
+        Self.typed(&model, "/help search")
+        _ = model.handle(.key(.enter))
+        #expect(Self.contents(model).suffix(2).first?.hasPrefix("/search [-all] TEXT — ") == true)
+        #expect(Self.contents(model).last == "  example: /search -all 日本語")
+    }
+
     @Test func aLongPasteIsOneMessageAfterConfirmation() {
         var model = Self.inRooms("general")
         _ = model.handle(.paste("one\ntwo"))

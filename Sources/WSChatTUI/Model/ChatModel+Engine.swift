@@ -124,6 +124,7 @@ extension ChatModel {
                 change.topic.isEmpty ? "\(change.by) cleared the topic" : "\(change.by) set the topic: \(change.topic)"
             append(BufferLine(time: nil, content: .event(text)), to: index)
         case .rooms(let rooms):
+            knownRooms = rooms.map(\.room)
             note(.notice(rooms.isEmpty ? "no rooms have members" : "rooms:"))
             for room in rooms {
                 note(.notice("  #\(room.room) (\(room.members))\(room.topic.isEmpty ? "" : " — \(room.topic)")"))

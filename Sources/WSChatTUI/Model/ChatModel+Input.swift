@@ -244,6 +244,10 @@ extension ChatModel {
                 ))
         } else if let command = SlashCommand.named(wanted) {
             note(.notice("\(command.usage) — \(command.summary)"))
+            note(.notice("  example: \(command.example)"))
+            if !command.aliases.isEmpty {
+                note(.notice("  also: \(command.aliases.map { "/\($0)" }.joined(separator: " "))"))
+            }
         } else {
             note(.error("no command /\(wanted) — /help lists the commands"))
         }

@@ -30,6 +30,9 @@ public struct ChatModel: Equatable, Sendable {
     var maxMessageBytes = Limits().maxMessageBytes
     /// Words besides the nick that highlight a message (`highlights` in config.toml).
     public var highlights: [String] = []
+    /// The themes `/theme` can load, and the rooms the last `/list` named: for Tab completion.
+    public var themeNames: [String] = []
+    var knownRooms: [String] = []
     /// Where day-change lines fall.
     public var timeZone = TimeZone.current
     /// Whether a welcome ever came: until then, a failed connection is explained.

@@ -111,6 +111,7 @@ public final class TerminalApp: Sendable {
             nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)
         model.tlsUnverified = options.tlsUnverified
         model.highlights = options.highlights
+        model.themeNames = options.themes.available
         for notice in options.notices { model.report(notice) }
         model.roomsToJoin = options.rooms
         apply(theme: options.theme, to: screen, model: &model)
