@@ -172,23 +172,32 @@ public final class SQLiteHistoryStore: HistoryStore {
         return HistoryPage(messages: try rows.map(SQLiteRows.chatMessage), more: cut.more)
     }
 
+    /// How many of the newest messages a search for one or two characters looks through: it
+    /// has no trigram to look up, and a client may send ten searches a second.
+    static let shortSearchWindow = 100_000
+
     public func search(_ text: String, in room: RoomName?, limit: Int) async throws -> HistoryPage {
         // LIKE on the trigram index (three characters or more use it; shorter patterns scan
         // it), and a scan of the messages stored since the last indexing step. Rows are
         // numbered in the order messages were stored: newest first is highest first.
-        let inRoom = room == nil ? "" : "AND x.room_key = ?"
+        var filters = room == nil ? "" : "AND x.room_key = ?"
+        if text.count < 3 {
+            // No trigram to look up: the index is scanned, so only over the newest messages.
+            filters +=
+                " AND x.row > (SELECT coalesce(max(row), 0) FROM message_search_rows) - \(Self.shortSearchWindow)"
+        }
         let roomBind: [SQLiteData] = room.map { [.text($0.key)] } ?? []
         let pattern = SQLiteData.text(LikePattern.containing(text))
         let rows = try await reader.query(
             """
             SELECT \(SQLiteRows.messageColumns), x.row AS row FROM message_search_rows x
             JOIN messages m ON m.room_key = x.room_key AND m.id = x.id JOIN rooms r ON r.key = m.room_key
-            WHERE x.row > (SELECT indexed_row FROM search_progress) AND m.text LIKE ? ESCAPE '\\' \(inRoom)
+            WHERE x.row > (SELECT indexed_row FROM search_progress) AND m.text LIKE ? ESCAPE '\\' \(filters)
             UNION ALL
             SELECT \(SQLiteRows.messageColumns), x.row AS row FROM messages_search s
             JOIN message_search_rows x ON x.row = s.rowid
             JOIN messages m ON m.room_key = x.room_key AND m.id = x.id JOIN rooms r ON r.key = m.room_key
-            WHERE s.text LIKE ? ESCAPE '\\' \(inRoom)
+            WHERE s.text LIKE ? ESCAPE '\\' \(filters)
             ORDER BY row DESC LIMIT ?
             """, [pattern] + roomBind + [pattern] + roomBind + [.integer(limit + 1)])
         return HistoryPage(messages: try rows.prefix(limit).map(SQLiteRows.chatMessage), more: rows.count > limit)
