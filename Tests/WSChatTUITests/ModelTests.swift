@@ -286,6 +286,7 @@ struct ModelTests {
             switch $0.content {
             case .message(_, let text, _, _): text
             case .event(let text), .notice(let text), .error(let text): text
+            case .match(let room, let from, let text): "#\(room) \(from) \(text)"
             default: "?"
             }
         }
@@ -345,6 +346,25 @@ struct ModelTests {
         _ = model.handle(
             .engine(.server(.history(.init(room: "general", before: 10, messages: older, more: true)), raw: "")))
         #expect(Array(Self.contents(model).prefix(3)) == ["friday", "── Sunday 30 November 2025 ──", "late"])
+    }
+
+    /// Search matches are listed newest first under a header, with no day lines between them
+    /// and no unread count: a listing, not the buffer's chronology.
+    @Test func searchMatchesAreListedUnderTheirHeader() {
+        var model = Self.inRooms("general")
+        _ = model.handle(Self.message("today", id: 5))
+        let matches = [
+            ChatMessage(room: "rust", id: 9, ts: 200_000_000, from: "bob", text: "日本語 later", cid: "a"),
+            ChatMessage(room: "general", id: 2, ts: 100_000_000, from: "carol", text: "日本語 earlier", cid: "b"),
+        ]
+        _ = model.handle(.engine(.server(.found(.init(text: "日本", room: nil, matches: matches, more: true)), raw: "")))
+        #expect(
+            Self.contents(model).suffix(4) == [
+                "search \"日本\" in every room: 2+ found, newest first", "#rust bob 日本語 later",
+                "#general carol 日本語 earlier",
+                "more messages match: search for a longer text to narrow it",
+            ])
+        #expect(model.currentBuffer.unread == 0)
     }
 
     /// A server that predates `history` answers `unknown_type`: said once, never asked again.

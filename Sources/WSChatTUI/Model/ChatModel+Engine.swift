@@ -142,10 +142,10 @@ extension ChatModel {
             note(
                 .notice(
                     "search \"\(found.text)\" in \(scope): \(count)\(found.matches.isEmpty ? "" : ", newest first")"))
+            // A listing, not the buffer's own chronology: no day lines, no unread count.
             for match in found.matches {
-                append(
-                    BufferLine(time: match.ts, content: .match(room: match.room, from: match.from, text: match.text)),
-                    to: current)
+                buffers[current].append(
+                    BufferLine(time: match.ts, content: .match(room: match.room, from: match.from, text: match.text)))
             }
             if found.more { note(.notice("more messages match: search for a longer text to narrow it")) }
         case .error(let error):
