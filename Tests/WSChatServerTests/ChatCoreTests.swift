@@ -61,7 +61,9 @@ import WSChatTestSupport
                     if let since = request.resumeFrom {
                         try await store.messages(in: request.name, after: since, limit: configuration.historyPage)
                     } else {
-                        try await store.recentMessages(in: request.name, limit: configuration.recentHistory)
+                        try await store.messages(
+                            in: request.name, before: .max, limit: configuration.recentHistory,
+                            textBytes: core.historyPageBudget)
                     }
                 return .joinHistoryRead(request, page, remoteMembers: [])
             case .append(let request): return .appended(request, try await store.append(request.message))

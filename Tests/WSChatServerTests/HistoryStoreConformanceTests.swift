@@ -373,3 +373,10 @@ import WSChatTestSupport
         await reopened.close()
     }
 }
+
+extension HistoryStore {
+    /// The newest `limit` messages, however long their texts.
+    fileprivate func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage {
+        try await messages(in: room, before: .max, limit: limit, textBytes: .max)
+    }
+}

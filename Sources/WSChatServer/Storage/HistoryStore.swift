@@ -135,11 +135,6 @@ extension HistoryStore {
     func messages(in room: RoomName, after id: Int64, limit: Int) async throws -> HistoryPage {
         try await messages(in: room, after: id, limit: limit, textBytes: .max)
     }
-
-    /// The newest `limit` messages, oldest first; `more` when older ones were left out.
-    func recentMessages(in room: RoomName, limit: Int) async throws -> HistoryPage {
-        try await messages(in: room, before: .max, limit: limit, textBytes: .max)
-    }
 }
 
 /// Where a page of history ends when its texts may take `textBytes`, reading from the message
