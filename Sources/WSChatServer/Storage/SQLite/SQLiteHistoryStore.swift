@@ -142,33 +142,34 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     public func messages(in room: RoomName, after id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage {
-        // octet_length reads the size from the record header, not the text.
-        let sizes = try await reader.query(
-            "SELECT id, octet_length(text) AS size FROM messages WHERE room_key = ? AND id > ? ORDER BY id LIMIT ?",
-            [.text(room.key), .integer(Int(id)), .integer(limit + 1)])
-        let cut = HistoryPageCut(
-            textSizes: try sizes.map { Int(try $0.int("size")) }, limit: limit, textBytes: textBytes)
-        guard cut.count > 0 else { return HistoryPage(messages: [], more: false) }
-        let rows = try await reader.query(
-            """
-            SELECT \(SQLiteRows.messageColumns) FROM messages m JOIN rooms r ON r.key = m.room_key
-            WHERE m.room_key = ? AND m.id > ? AND m.id <= ? ORDER BY m.id
-            """, [.text(room.key), .integer(Int(id)), .integer(Int(try sizes[cut.count - 1].int("id")))])
-        return HistoryPage(messages: try rows.map(SQLiteRows.chatMessage), more: cut.more)
+        try await page(in: room, from: id, newer: true, limit: limit, textBytes: textBytes)
     }
 
     public func messages(in room: RoomName, before id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage {
+        try await page(in: room, from: id, newer: false, limit: limit, textBytes: textBytes)
+    }
+
+    /// The messages next to `id` (newer or older), read by size first and then only the ones
+    /// the page keeps (`HistoryPageCut`), oldest first.
+    private func page(in room: RoomName, from id: Int64, newer: Bool, limit: Int, textBytes: Int) async throws
+        -> HistoryPage
+    {
+        // octet_length reads the size from the record header, not the text.
         let sizes = try await reader.query(
-            "SELECT id, octet_length(text) AS size FROM messages WHERE room_key = ? AND id < ? ORDER BY id DESC LIMIT ?",
-            [.text(room.key), .integer(Int(id)), .integer(limit + 1)])
+            """
+            SELECT id, octet_length(text) AS size FROM messages WHERE room_key = ? AND id \(newer ? ">" : "<") ?
+            ORDER BY id \(newer ? "" : "DESC") LIMIT ?
+            """, [.text(room.key), .integer(Int(id)), .integer(limit + 1)])
         let cut = HistoryPageCut(
             textSizes: try sizes.map { Int(try $0.int("size")) }, limit: limit, textBytes: textBytes)
         guard cut.count > 0 else { return HistoryPage(messages: [], more: false) }
+        let farthest = Int(try sizes[cut.count - 1].int("id"))
+        let (lowest, highest) = newer ? (Int(id) + 1, farthest) : (farthest, Int(id) - 1)
         let rows = try await reader.query(
             """
             SELECT \(SQLiteRows.messageColumns) FROM messages m JOIN rooms r ON r.key = m.room_key
-            WHERE m.room_key = ? AND m.id >= ? AND m.id < ? ORDER BY m.id
-            """, [.text(room.key), .integer(Int(try sizes[cut.count - 1].int("id"))), .integer(Int(id))])
+            WHERE m.room_key = ? AND m.id BETWEEN ? AND ? ORDER BY m.id
+            """, [.text(room.key), .integer(lowest), .integer(highest)])
         return HistoryPage(messages: try rows.map(SQLiteRows.chatMessage), more: cut.more)
     }
 
