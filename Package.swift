@@ -171,6 +171,8 @@ let package = Package(
             name: "wschat-bench",
             dependencies: [
                 "WSChatProtocol",
+                "WSChatClient",
+                "WSChatTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -17,7 +17,7 @@ public struct Nick: Hashable, Sendable, CustomStringConvertible {
         let rules = NameRules(
             kind: "a nick", code: .badNick, maxLength: Self.maxLength, maxBytes: Self.maxBytes,
             punctuation: Self.punctuation, allowedSummary: "letters, digits and _ - [ ] { } |")
-        self.name = try rules.validate(raw.precomposedStringWithCanonicalMapping)
+        self.name = try rules.validate(NameRules.nfc(raw))
         self.key = NameRules.fold(name)
     }
 
@@ -66,7 +66,7 @@ public struct RoomName: Hashable, Sendable, CustomStringConvertible {
 
     /// Validates `raw` against the protocol's room rules (a leading `#` is dropped); throws `bad_room`.
     public init(validating raw: String) throws(ProtocolError) {
-        var name = raw.precomposedStringWithCanonicalMapping
+        var name = NameRules.nfc(raw)
         if name.hasPrefix("#") { name.removeFirst() }
         let rules = NameRules(
             kind: "a room name", code: .badRoom, maxLength: Self.maxLength, maxBytes: Self.maxBytes,
@@ -103,7 +103,9 @@ struct NameRules {
         if let first = name.unicodeScalars.first, Self.isMark(first) {
             throw ProtocolError(code, "\(kind) must start with a letter or digit, not a combining mark")
         }
-        if let invisible = name.unicodeScalars.first(where: \.properties.isDefaultIgnorableCodePoint) {
+        if !Self.isASCII(name),
+            let invisible = name.unicodeScalars.first(where: \.properties.isDefaultIgnorableCodePoint)
+        {
             throw ProtocolError(
                 code,
                 "\(kind) may not contain the invisible character \(Self.describe(invisible)); use \(allowedSummary)")
@@ -115,7 +117,11 @@ struct NameRules {
     }
 
     private func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
+        if scalar.isASCII {
+            return ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                || punctuation.contains(scalar)
+        }
+        return switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber:
             true
@@ -131,11 +137,22 @@ struct NameRules {
         }
     }
 
+    /// `raw` in NFC. ASCII is its own normal form (NFC and NFKC alike), and most names are
+    /// ASCII: they skip Foundation's normalisation, which a busy client pays per message.
+    static func nfc(_ raw: String) -> String {
+        isASCII(raw) ? raw : raw.precomposedStringWithCanonicalMapping
+    }
+
+    static func isASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 }
+    }
+
     /// NFKC case folding, approximated the standard way: compatibility forms first
     /// (fullwidth `ａ`, mathematical `𝐚` become `a`), then upper- then lower-case (which maps
     /// `ß` to `ss` and every sigma to `σ`), then NFKC again so that folded forms compare equal.
     static func fold(_ name: String) -> String {
-        name.precomposedStringWithCompatibilityMapping.uppercased().lowercased()
+        if isASCII(name) { return name.lowercased() }
+        return name.precomposedStringWithCompatibilityMapping.uppercased().lowercased()
             .precomposedStringWithCompatibilityMapping
     }
 

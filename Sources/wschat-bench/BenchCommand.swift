@@ -16,7 +16,9 @@ struct BenchCommand: AsyncParsableCommand {
             --server-pid so its CPU and memory are read from /proc. docs/PERFORMANCE.md has the \
             scenarios and the numbers.
             """,
-        subcommands: [FanoutCommand.self, IdleCommand.self, ConnectCommand.self, AttackCommand.self])
+        subcommands: [
+            FanoutCommand.self, IdleCommand.self, ConnectCommand.self, AttackCommand.self, ClientCommand.self,
+        ])
 }
 
 /// Options every scenario shares.

@@ -199,6 +199,8 @@ struct WSChatCommand: AsyncParsableCommand {
         options.rooms = configuration.rooms
         options.highlights = file.highlights ?? []
         options.notifications = file.notifications ?? .osc9
+        options.timeFormat = file.timeFormat ?? .standard
+        options.scrollback = file.scrollback ?? ChatBuffer.defaultMaxLines
         if chatLogs, let server = configuration.urls.first {
             let logs = ChatLogs(root: ChatLogs.defaultRoot(environment: environment), url: server)
             options.record = { logs.record($0) }

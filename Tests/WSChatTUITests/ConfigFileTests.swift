@@ -11,6 +11,7 @@ struct ConfigFileTests {
         #expect(
             config.pingInterval == 15 && config.pingTimeout == 10 && config.backoffBase == 1 && config.backoffCap == 30)
         #expect(config.highlights == ["deploy", "release"] && config.notifications == .osc9)
+        #expect(config.timeFormat?.pattern == "%H:%M" && config.scrollback == 5000)
     }
 
     @Test(arguments: [
@@ -23,6 +24,8 @@ struct ConfigFileTests {
             "config.toml:2: key \"notifications\": must be one of \"osc9\", \"osc777\", \"off\""
         ),
         ("highlights = \"deploy\"\n", "config.toml:1: key \"highlights\": must be a list of strings"),
+        ("time_format = \"%H:%k\"\n", "config.toml:1: key \"time_format\": %k is not a time field"),
+        ("scrollback = 10\n", "config.toml:1: key \"scrollback\": must be a number of lines from 100 to 1000000"),
         ("nick = \n", "config.toml:1:"),
         ("nick = \"a\"\nserver = \"http://x\"\n", "config.toml:2: key \"server\": http://x is not a WebSocket URL"),
         (

@@ -318,6 +318,27 @@ struct ModelTests {
         for _ in 0..<5 { #expect(model.handle(.key(.pageUp)).isEmpty) }
     }
 
+    /// The scrollback setting bounds every buffer, also ones opened later; what is trimmed is
+    /// fetched again when the user scrolls up to it.
+    @Test func buffersKeepTheConfiguredScrollback() {
+        var model = Self.inRooms("general")
+        model.maxLinesPerBuffer = 100
+        _ = model.handle(Self.joined("rust"))
+        for id in Int64(1)...300 { _ = model.handle(Self.message("m\(id)", id: id, cid: "c\(id)")) }
+        #expect((100...110).contains(model.currentBuffer.lines.count), "\(model.currentBuffer.lines.count)")
+        #expect(Self.contents(model).last == "m300")
+        #expect(model.buffers.allSatisfy { $0.maxLines == 100 })
+        #expect(model.currentBuffer.scrollBack == 0, "the view stays at the bottom")
+        let oldest = model.currentBuffer.lines.first { $0.id != nil }?.id ?? 0
+        for _ in 0..<20 where model.currentBuffer.olderHistory == .more {
+            if case .perform(.olderHistory(_, let before))? = model.handle(.key(.pageUp)).first {
+                #expect(before == oldest)
+                return
+            }
+        }
+        Issue.record("scrolling up never asked for the trimmed messages")
+    }
+
     /// A line on a new day (in the user's time zone) is preceded by the day's name, also
     /// between a page of older history and what the buffer held.
     @Test func aNewDayIsMarkedWithADayLine() {

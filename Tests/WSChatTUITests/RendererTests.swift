@@ -90,6 +90,28 @@ struct RendererTests {
         #expect(TextWidth.of("\u{200B}") == 0)
     }
 
+    /// The widths known without property lookups are the widths the properties give.
+    @Test func theFastWidthsAgreeWithTheUnicodeProperties() {
+        var checked = 0
+        for value in UInt32(0)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value), let fast = TextWidth.commonWidth(value) else { continue }
+            #expect(fast == TextWidth.propertyWidth(scalar), "U+\(String(value, radix: 16))")
+            checked += 1
+        }
+        #expect(checked > 30_000)
+    }
+
+    @Test func timesFollowTheConfiguredFormatAndKeepTheirColumn() throws {
+        var model = Self.model(messages: ["hello"])
+        model.timeFormat = try TimeFormat("%I:%M:%S %p")
+        _ = model.handle(.engine(.server(.presence(.init(room: "general", nick: "carol", event: .join)), raw: "")))
+        let rows = Self.render(model).grid.text.split(separator: "\n").map(String.init)
+        #expect(rows.contains { $0.contains("│ 12:00:00 AM bob hello") }, "\(rows)")
+        #expect(
+            rows.contains { $0.contains("│ " + String(repeating: " ", count: 11) + " -- carol joined") },
+            "an event lines up under the times: \(rows)")
+    }
+
     /// A terminal that joins ZWJ sequences but not skin tones, and ignores VS16 (tmux 3.3):
     /// each sequence is as wide as it draws it.
     @Test func emojiSequencesAreAsWideAsTheTerminalDrawsThem() {

@@ -24,6 +24,12 @@ public struct ConfigFile: Equatable, Sendable {
     public var highlights: [String]?
     /// How a mention or DM in another buffer reaches the desktop: "osc9", "osc777" or "off".
     public var notifications: DesktopNotification?
+    /// How message times are shown in the terminal UI.
+    public var timeFormat: TimeFormat?
+    /// Lines each buffer keeps before its oldest are trimmed (fetched again on scroll).
+    public var scrollback: Int?
+
+    public static let scrollbackRange = 100...1_000_000
 
     public init() {}
 
@@ -36,6 +42,8 @@ public struct ConfigFile: Equatable, Sendable {
         chat_logs = true                     # every buffer in ~/.local/share/wschat/logs/SERVER/ROOM.log
         highlights = ["deploy", "release"]   # words that highlight a message, besides your nick
         notifications = "osc9"               # mentions and DMs elsewhere: osc9, osc777 (urxvt, foot) or off
+        time_format = "%H:%M"                # %H %M %S, %I %p (12-hour), %Y %m %d
+        scrollback = 5000                    # lines kept per buffer; older ones are fetched again on scroll
 
         [keepalive]
         interval = 15                        # seconds between pings
@@ -119,6 +127,21 @@ public struct ConfigFile: Equatable, Sendable {
                     throw fail(key, "must be one of \(known)")
                 }
                 config.notifications = style
+            case "time_format":
+                let pattern = try string(key, value)
+                do throws(TimeFormatError) {
+                    config.timeFormat = try TimeFormat(pattern)
+                } catch {
+                    throw fail(key, error.description)
+                }
+            case "scrollback":
+                guard let lines = value.int, Self.scrollbackRange.contains(lines) else {
+                    throw fail(
+                        key,
+                        "must be a number of lines from \(Self.scrollbackRange.lowerBound) to \(Self.scrollbackRange.upperBound)"
+                    )
+                }
+                config.scrollback = lines
             case "insecure":
                 guard let flag = value.bool else { throw fail(key, "must be true or false") }
                 config.insecure = flag
@@ -136,7 +159,7 @@ public struct ConfigFile: Equatable, Sendable {
             default:
                 throw fail(
                     key,
-                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, highlights, notifications, password_file, insecure, ca_file, [keepalive], [reconnect])"
+                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, highlights, notifications, time_format, scrollback, password_file, insecure, ca_file, [keepalive], [reconnect])"
                 )
             }
         }

@@ -35,7 +35,10 @@ public struct ChatBuffer: Equatable, Sendable {
     var historyCursor: Int?
     var draft = ""
 
-    public static let maxLines = 5000
+    /// Lines kept before the oldest are trimmed (`scrollback` in config.toml); what is trimmed
+    /// is fetched again from the server on scroll.
+    public var maxLines = Self.defaultMaxLines
+    public static let defaultMaxLines = 5000
 
     public enum OlderHistory: Equatable, Sendable {
         /// Maybe: scrolling to the top asks.
@@ -55,8 +58,9 @@ public struct ChatBuffer: Equatable, Sendable {
 
     mutating func append(_ line: BufferLine) {
         lines.append(line)
-        if lines.count > Self.maxLines + Self.maxLines / 10 {
-            let excess = lines.count - Self.maxLines
+        // Trimmed a tenth at a time, so that a busy buffer does not move its lines every message.
+        if lines.count > maxLines + maxLines / 10 {
+            let excess = lines.count - maxLines
             lines.removeFirst(excess)
             readMarker = readMarker.map { $0 - excess }.flatMap { $0 >= 0 ? $0 : nil }
             // What was trimmed is still on the server: scrolling up fetches it again.

@@ -29,6 +29,7 @@ extension ChatModel {
             return []
         case .pending(let message):
             let index = bufferIndex(for: message.target)
+            pendingCIDs.insert(message.cid)
             append(
                 BufferLine(
                     time: nil, content: .pending(text: message.text, action: message.action, cid: message.cid),
@@ -186,7 +187,7 @@ extension ChatModel {
     private mutating func replacePending(
         cid: String, in index: Int, with from: String, text: String, action: Bool, time: Int64, id: Int64? = nil
     ) -> Bool {
-        guard
+        guard pendingCIDs.remove(cid) != nil,
             let position = buffers[index].lines.lastIndex(where: {
                 if case .pending(_, _, cid) = $0.content { true } else { false }
             })
@@ -200,6 +201,7 @@ extension ChatModel {
 
     private mutating func settle(_ message: PendingMessage, as content: BufferLine.Content) {
         let index = bufferIndex(for: message.target)
+        pendingCIDs.remove(message.cid)
         if let position = buffers[index].lines.lastIndex(where: {
             if case .pending(_, _, message.cid) = $0.content { true } else { false }
         }) {
@@ -222,6 +224,7 @@ extension ChatModel {
         copy.unread = buffer.unread
         copy.highlighted = buffer.highlighted
         copy.readMarker = buffer.readMarker
+        copy.maxLines = buffer.maxLines
         copy.history = buffer.history
         return copy
     }

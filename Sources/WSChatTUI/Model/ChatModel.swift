@@ -19,6 +19,9 @@ public struct ChatModel: Equatable, Sendable {
     public var tlsUnverified = false
     /// Tab completion in progress: the candidates and which one is shown.
     var completion: Completion?
+    /// The cids of the pending lines (typed, not yet echoed): only an echo of one of them
+    /// looks for its line, so that other messages do not search the scrollback.
+    var pendingCIDs: Set<String> = []
     /// The room a `/join` asked for: its buffer becomes current when joined.
     var switchToRoom: String?
 
@@ -33,6 +36,12 @@ public struct ChatModel: Equatable, Sendable {
     /// The themes `/theme` can load, and the rooms the last `/list` named: for Tab completion.
     public var themeNames: [String] = []
     var knownRooms: [String] = []
+    /// Lines each buffer keeps (`scrollback` in config.toml).
+    public var maxLinesPerBuffer = ChatBuffer.defaultMaxLines {
+        didSet { for index in buffers.indices { buffers[index].maxLines = maxLinesPerBuffer } }
+    }
+    /// How message times are shown (`time_format` in config.toml).
+    public var timeFormat = TimeFormat.standard
     /// Where day-change lines fall.
     public var timeZone = TimeZone.current
     /// Whether a welcome ever came: until then, a failed connection is explained.
@@ -71,7 +80,9 @@ public struct ChatModel: Equatable, Sendable {
     /// The buffer of `kind`, created (after the others of its sort) if new.
     mutating func buffer(_ kind: ChatBuffer.Kind, name: String) -> Int {
         if let index = index(of: kind) { return index }
-        buffers.append(ChatBuffer(kind: kind, name: name))
+        var buffer = ChatBuffer(kind: kind, name: name)
+        buffer.maxLines = maxLinesPerBuffer
+        buffers.append(buffer)
         return buffers.count - 1
     }
 
@@ -134,20 +145,21 @@ public struct ChatModel: Equatable, Sendable {
 
     /// Whether `text` names the user's nick or one of their highlight words.
     func highlights(_ text: String) -> Bool {
-        Self.mentions(text, nick: nick) || highlights.contains { !$0.isEmpty && Self.mentions(text, nick: $0) }
+        let folded = text.lowercased()
+        return Self.names(folded, word: nick.lowercased())
+            || highlights.contains { !$0.isEmpty && Self.names(folded, word: $0.lowercased()) }
     }
 
-    /// Whether `text` names `nick` as a word (case-insensitively).
-    static func mentions(_ text: String, nick: String) -> Bool {
-        let folded = text.lowercased()
-        let target = nick.lowercased()
-        var search = folded.startIndex..<folded.endIndex
-        while let found = folded.range(of: target, range: search) {
-            let before = found.lowerBound == folded.startIndex ? nil : folded[folded.index(before: found.lowerBound)]
-            let after = found.upperBound == folded.endIndex ? nil : folded[found.upperBound]
+    /// Whether lower-cased `text` holds lower-cased `word` as a whole word. Swift's own
+    /// substring search: Foundation's would bridge every message to NSString.
+    static func names(_ text: String, word: String) -> Bool {
+        var rest = text[...]
+        while let found = rest.firstRange(of: word) {
+            let before = found.lowerBound == text.startIndex ? nil : text[text.index(before: found.lowerBound)]
+            let after = found.upperBound == text.endIndex ? nil : text[found.upperBound]
             let isBoundary: (Character?) -> Bool = { c in c.map { !($0.isLetter || $0.isNumber || $0 == "_") } ?? true }
             if isBoundary(before) && isBoundary(after) { return true }
-            search = found.upperBound..<folded.endIndex
+            rest = text[found.upperBound...]
         }
         return false
     }

@@ -93,9 +93,10 @@ public enum Renderer {
         let layout = Layout(width: model.width, height: model.height)
         let width = messageText(layout).width
         let lines = model.currentBuffer.lines
+        let times = TimeColumn(model.timeFormat, timeZone: .current)
         var rows = 0
         for (index, line) in lines.enumerated() {
-            rows += format(line, nick: model.nick, width: width, timeZone: .current).count
+            rows += format(line, nick: model.nick, width: width, times: times).count
             if rows >= layout.messageRows - 1 { return lines.count - 1 - index }
         }
         return 0
@@ -111,8 +112,9 @@ public enum Renderer {
         var pane: [[Wrapping.Segment]] = []
         var lineIndex = buffer.lines.count - 1 - buffer.scrollBack
         let showMarker = buffer.readMarker.map { $0 > 0 && $0 < buffer.lines.count } ?? false
+        let times = TimeColumn(model.timeFormat, timeZone: timeZone)
         while lineIndex >= 0 && pane.count < rows {
-            let formatted = format(buffer.lines[lineIndex], nick: model.nick, width: width, timeZone: timeZone)
+            let formatted = format(buffer.lines[lineIndex], nick: model.nick, width: width, times: times)
             pane.insert(contentsOf: formatted, at: 0)
             if showMarker, lineIndex == buffer.readMarker {
                 let rule = String(repeating: "─", count: max(0, (width - 5) / 2))
@@ -135,8 +137,8 @@ public enum Renderer {
     }
 
     /// A buffer line as wrapped rows: `HH:MM nick text`, continuation rows indented.
-    static func format(_ line: BufferLine, nick: String, width: Int, timeZone: TimeZone) -> [[Wrapping.Segment]] {
-        let time = line.time.map { clock($0, timeZone: timeZone) + " " } ?? "      "
+    static func format(_ line: BufferLine, nick: String, width: Int, times: TimeColumn) -> [[Wrapping.Segment]] {
+        let time = times.text(line.time) + " "
         var prefix: [Wrapping.Segment] = [(time, .key(.chatTime))]
         var body: [Wrapping.Segment] = []
         let textStyle: Style = line.mentions ? .key(.chatMention) : .key(.chatText)
@@ -170,7 +172,10 @@ public enum Renderer {
             body = inert(text, style: .key(.chatError))
         case .match(let room, let from, let text):
             prefix = [
-                ((line.time.map { day($0, timeZone: timeZone) + " " } ?? "") + time, .key(.chatTime)),
+                (
+                    (line.time.map { TimeFormat.isoDate.format($0, timeZone: times.timeZone) + " " } ?? "") + time,
+                    .key(.chatTime)
+                ),
                 ("#" + TerminalText.singleLine(room) + " ", .key(.chatEvent)),
                 (TerminalText.singleLine(from) + " ", .nick(NickColor.index(for: from))),
             ]
@@ -191,21 +196,22 @@ public enum Renderer {
         TerminalText.runs(text).map { run in (run.text, run.isControl ? .key(.chatControl) : style) }
     }
 
-    static func clock(_ milliseconds: Int64, timeZone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let parts = calendar.dateComponents(
-            [.hour, .minute], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-        return String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
-    }
+    /// Message times as the user formats them, and the blank that stands in their column on
+    /// lines without one (events, notices).
+    struct TimeColumn {
+        let format: TimeFormat
+        let timeZone: TimeZone
+        let blank: String
 
-    /// A date as `YYYY-MM-DD`, for lines from other days (search matches).
-    static func day(_ milliseconds: Int64, timeZone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let parts = calendar.dateComponents(
-            [.year, .month, .day], from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        init(_ format: TimeFormat, timeZone: TimeZone) {
+            self.format = format
+            self.timeZone = timeZone
+            blank = String(repeating: " ", count: TextWidth.of(format.format(0, timeZone: timeZone)))
+        }
+
+        func text(_ time: Int64?) -> String {
+            time.map { format.format($0, timeZone: timeZone) } ?? blank
+        }
     }
 
     static func drawStatus(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid, now: ContinuousClock.Instant) {

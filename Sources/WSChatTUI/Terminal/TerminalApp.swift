@@ -26,6 +26,9 @@ public final class TerminalApp: Sendable {
         public var highlights: [String] = []
         /// How a mention or DM in another buffer reaches the desktop.
         public var notifications = DesktopNotification.osc9
+        public var timeFormat = TimeFormat.standard
+        /// Lines each buffer keeps.
+        public var scrollback = ChatBuffer.defaultMaxLines
         /// Called with every engine event, off the UI thread (the chat logs).
         public var record: (@Sendable (EngineEvent) -> Void)?
 
@@ -111,6 +114,8 @@ public final class TerminalApp: Sendable {
             nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)
         model.tlsUnverified = options.tlsUnverified
         model.highlights = options.highlights
+        model.timeFormat = options.timeFormat
+        model.maxLinesPerBuffer = options.scrollback
         model.themeNames = options.themes.available
         for notice in options.notices { model.report(notice) }
         model.roomsToJoin = options.rooms

@@ -46,15 +46,35 @@ public enum TextWidth {
     public static func of(_ character: Character) -> Int {
         let scalars = character.unicodeScalars
         guard let first = scalars.first else { return 0 }
-        if isZeroWidth(first) && scalars.count == 1 { return 0 }
+        if scalars.index(after: scalars.startIndex) == scalars.endIndex {
+            return commonWidth(first.value) ?? propertyWidth(first)
+        }
         if first.properties.generalCategory == .control { return 0 }
-        if scalars.count > 1 {
-            if isRegionalIndicator(first) { return 2 }
-            if first.properties.isEmoji, scalars.contains(where: isEmojiJoiner) {
-                return emojiSequenceWidth(scalars, emojiRendering)
-            }
+        if isRegionalIndicator(first) { return 2 }
+        if first.properties.isEmoji, scalars.contains(where: isEmojiJoiner) {
+            return emojiSequenceWidth(scalars, emojiRendering)
         }
         return baseWidth(first)
+    }
+
+    /// A lone scalar's cells, from its Unicode properties.
+    static func propertyWidth(_ scalar: Unicode.Scalar) -> Int {
+        if isZeroWidth(scalar) || scalar.properties.generalCategory == .control { return 0 }
+        return baseWidth(scalar)
+    }
+
+    /// The width of a lone scalar from the scripts most text is in (Latin, CJK ideographs,
+    /// kana, Hangul), known without Unicode property lookups, which a redraw would otherwise
+    /// make several times per character. Nil: ask the properties.
+    static func commonWidth(_ value: UInt32) -> Int? {
+        switch value {
+        // Printable ASCII and Latin-1 up to the combining marks (U+00AD, the soft hyphen, is a
+        // format character: zero cells).
+        case 0x20...0x7E, 0xA0...0xAC, 0xAE...0x2FF: 1
+        // Hiragana and katakana without their combining marks, CJK ideographs, Hangul syllables.
+        case 0x3041...0x3096, 0x30A1...0x30FA, 0x4E00...0x9FFF, 0xAC00...0xD7A3: 2
+        default: nil
+        }
     }
 
     /// An emoji sequence's cells as a terminal with `rendering` draws it: each part it does
