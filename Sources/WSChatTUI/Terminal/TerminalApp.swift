@@ -123,20 +123,29 @@ public final class TerminalApp: Sendable {
         screen.paint(Renderer.render(model, now: .now))
 
         var running = true
+        // Messages arriving in a burst are drawn at most once a frame; a key is drawn at once.
+        var lastPaint = ContinuousClock.now
+        var unpainted = false
         while running {
-            wait(timeout: { if case .reconnecting = model.connection { 1000 } else { -1 } }(), screen: screen)
+            wait(
+                timeout: waitTimeout(model: model, frameDue: unpainted ? lastPaint + Self.frameInterval : nil),
+                screen: screen)
             var effects: [Effect] = []
             for request in requests.withLock({ pending in
                 defer { pending.removeAll() }; return pending
             }) {
                 switch request {
-                case .engine(let event): effects += model.handle(.engine(event))
+                case .engine(let event):
+                    effects += model.handle(.engine(event))
+                    unpainted = true
                 case .engineStopped, .terminate: running = false
                 }
             }
+            var typed = false
             for event in screen.readEvents() {
                 if event == .key(.control("l")) { screen.invalidate() }
                 effects += model.handle(event)
+                typed = true
             }
             if screen.isHungUp { running = false }
             for effect in effects {
@@ -151,10 +160,33 @@ public final class TerminalApp: Sendable {
                 case .theme(let name): apply(theme: name, to: screen, model: &model)
                 }
             }
-            screen.paint(Renderer.render(model, now: .now))
+            let now = ContinuousClock.now
+            if typed || !unpainted || now - lastPaint >= Self.frameInterval {
+                screen.paint(Renderer.render(model, now: now))
+                lastPaint = now
+                unpainted = false
+            }
         }
         // With no one left at the terminal, what is still sending gets the time line mode gives it.
         engine.perform(screen.isHungUp ? .quitWhenDelivered(within: ChatModel.quitDrain) : .quit(reason: nil))
+    }
+
+    /// The shortest time between two paints for messages alone: a flood of them is drawn 60
+    /// times a second, not once per message.
+    static let frameInterval: Duration = .milliseconds(16)
+
+    /// How long to sleep: until an unpainted change is due on screen, or the next second of a
+    /// reconnect countdown, or (-1) until something happens.
+    private func waitTimeout(model: ChatModel, frameDue: ContinuousClock.Instant?) -> Int32 {
+        var timeout: Int32 = if case .reconnecting = model.connection { 1000 } else { -1 }
+        if let frameDue {
+            let remaining = frameDue - .now
+            let milliseconds = max(
+                0, Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+            )
+            timeout = timeout < 0 ? milliseconds : min(timeout, milliseconds)
+        }
+        return timeout
     }
 
     /// Sleeps until stdin or the wake pipe is readable, or `timeout` milliseconds pass.
