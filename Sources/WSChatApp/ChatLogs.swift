@@ -18,7 +18,14 @@ public final class ChatLogs: Sendable {
         /// Per file: the time of the newest message written to it (read from the file when
         /// it is first used).
         var newest: [String: Date] = [:]
+        /// The files written to, kept open: a busy room writes a line per message.
+        var open: [String: FileHandle] = [:]
+        /// Each buffer's file, named once.
+        var files: [String: URL] = [:]
     }
+
+    /// Files kept open at most; past it they are all closed, and reopened as they are written.
+    static let maxOpenFiles = 64
 
     /// Logs for the server at `url` under `root` (`$XDG_DATA_HOME/wschat/logs`).
     public init(root: URL, url: String) {
@@ -39,7 +46,7 @@ public final class ChatLogs: Sendable {
     public func record(_ event: EngineEvent) {
         var byFile: [(url: URL, entries: [Entry])] = []
         for entry in state.withLock({ Self.lines(for: event, state: &$0) }) {
-            let url = directory.appendingPathComponent(Self.fileName(for: entry.buffer))
+            let url = fileURL(for: entry.buffer)
             if let index = byFile.firstIndex(where: { $0.url == url }) {
                 byFile[index].entries.append(entry)
             } else {
@@ -47,6 +54,16 @@ public final class ChatLogs: Sendable {
             }
         }
         for file in byFile { append(file.entries, to: file.url) }
+    }
+
+    private func fileURL(for buffer: String) -> URL {
+        state.withLock { state in
+            if let url = state.files[buffer] { return url }
+            let url = directory.appendingPathComponent(Self.fileName(for: buffer))
+            if state.files.count >= 1000 { state.files = [:] }
+            state.files[buffer] = url
+            return url
+        }
     }
 
     // MARK: Lines
@@ -147,30 +164,44 @@ public final class ChatLogs: Sendable {
     /// file held before.
     private func append(_ entries: [Entry], to url: URL) {
         let key = url.path
-        let newestBefore = state.withLock { $0.newest[key] } ?? Self.newestMessage(in: url)
-        var newest = newestBefore
-        var text = ""
-        for entry in entries {
-            if let time = entry.time {
-                if entry.isHistory, let newestBefore, time <= newestBefore { continue }
-                newest = max(time, newest ?? time)
+        state.withLock { state in
+            let newestBefore = state.newest[key] ?? Self.newestMessage(in: url)
+            var newest = newestBefore
+            var text = ""
+            for entry in entries {
+                if let time = entry.time {
+                    if entry.isHistory, let newestBefore, time <= newestBefore { continue }
+                    newest = max(time, newest ?? time)
+                }
+                text += entry.line + "\n"
             }
-            text += entry.line + "\n"
-        }
-        state.withLock { $0.newest[key] = newest }
-        guard !text.isEmpty else { return }
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: url.path) {
-                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+            state.newest[key] = newest
+            guard !text.isEmpty, let handle = openFile(url, in: &state) else { return }
+            do {
+                try handle.write(contentsOf: Data(text.utf8))
+            } catch {
+                // Reopened next time (the file may have been moved away, the disk full).
+                try? handle.close()
+                state.open[key] = nil
             }
-            let handle = try FileHandle(forWritingTo: url)
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(text.utf8))
-        } catch {
-            return
         }
+    }
+
+    /// The open file for `url`, opened for appending (and created) when first written.
+    private func openFile(_ url: URL, in state: inout State) -> FileHandle? {
+        if let handle = state.open[url.path] { return handle }
+        if state.open.count >= Self.maxOpenFiles {
+            for handle in state.open.values { try? handle.close() }
+            state.open = [:]
+        }
+        guard (try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)) != nil
+        else { return nil }
+        // O_APPEND: two clients logging the same room add lines, never overwrite each other's.
+        let descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return nil }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        state.open[url.path] = handle
+        return handle
     }
 
     /// The time of the last message line of a log (event lines start with the time too, but

@@ -17,6 +17,8 @@ public enum TerminalText {
 
     /// Splits `text` into runs; `\n` is kept as a line break and `\t` becomes spaces.
     public static func runs(_ text: String) -> [Run] {
+        // Most text has nothing to show as a picture: it is one plain run as it is.
+        guard containsInert(text) else { return text.isEmpty ? [] : [Run(text: text, isControl: false)] }
         var runs: [Run] = []
         var plain = ""
         func flush() {
@@ -47,7 +49,13 @@ public enum TerminalText {
 
     /// One line of text, inert: a line break is shown as ` ↵ `, so one event stays one line.
     public static func singleLine(_ text: String) -> String {
-        runs(text).map { $0.isControl ? $0.text : $0.text.replacingOccurrences(of: "\n", with: " ↵ ") }.joined()
+        guard containsInert(text) else { return text }
+        return runs(text).map { $0.isControl ? $0.text : $0.text.replacingOccurrences(of: "\n", with: " ↵ ") }.joined()
+    }
+
+    /// Whether any scalar of `text` is inert (a line break included).
+    static func containsInert(_ text: String) -> Bool {
+        text.unicodeScalars.contains(where: isInert)
     }
 
     /// Whether a scalar is shown as a picture rather than passed to the terminal.
