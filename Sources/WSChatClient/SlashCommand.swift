@@ -137,6 +137,13 @@ public struct SlashCommand: Sendable {
             guard line.words.count == 1 else { return .invalid("usage: /theme NAME") }
             return .local(.theme, argument: line.words[0])
         },
+        SlashCommand(
+            "buffer", aliases: ["b"], usage: "/buffer N | NAME", example: "/buffer 12", argument: .room,
+            "switch to buffer N of the channel list, or to the room or DM named NAME", local: true
+        ) { line in
+            guard line.words.count == 1 else { return .invalid("usage: /buffer N | NAME") }
+            return .local(.buffer, argument: line.words[0])
+        },
         SlashCommand("clear", usage: "/clear", example: "/clear", "clear the current buffer", local: true) { _ in
             .local(.clear, argument: "")
         },
@@ -151,6 +158,8 @@ public struct SlashCommand: Sendable {
 /// What only the full-screen UI does, named by `SlashCommand.all`.
 public enum LocalCommand: Equatable, Sendable {
     case help, theme, clear, close
+    /// `/buffer N` or `/buffer NAME`.
+    case buffer
     /// `/topic` with no text: show the room's topic.
     case showTopic
 }

@@ -24,6 +24,10 @@ struct ModelTests {
     }
 
     static func inRooms(_ rooms: String...) -> ChatModel {
+        inRooms(rooms)
+    }
+
+    static func inRooms(_ rooms: [String]) -> ChatModel {
         var model = ChatModel(nick: "alice", server: "test", width: 80, height: 24)
         for room in rooms { _ = model.handle(joined(room)) }
         return model
@@ -316,6 +320,40 @@ struct ModelTests {
         #expect(Self.contents(model).prefix(2) == ["── beginning of #general ──", "m1"])
         #expect(model.currentBuffer.olderHistory == .beginning)
         for _ in 0..<5 { #expect(model.handle(.key(.pageUp)).isEmpty) }
+    }
+
+    /// Past nine buffers: Alt-0 is the tenth, Alt-J and two digits any of 01–99, `/buffer`
+    /// takes a number or a name; what does not exist is said, not guessed.
+    @Test func buffersPastNineAreReachedByNumberAndByName() {
+        var model = Self.inRooms("abcdefghijkl".map { "room\($0)" })
+        #expect(model.buffers.count == 13)
+        _ = model.handle(.key(.alt("0")))
+        #expect(model.currentBuffer.name == "roomi")
+        for key in [Key.alt("j"), .character("1")] { _ = model.handle(.key(key)) }
+        #expect(model.bufferJump == "1" && model.currentBuffer.name == "roomi")
+        #expect(Renderer.render(model, now: .now).grid.text.contains("buffer 1_"))
+        _ = model.handle(.key(.character("2")))
+        #expect(model.currentBuffer.name == "roomk" && model.bufferJump == nil)
+        for key in [Key.alt("j"), .character("0"), .character("3")] { _ = model.handle(.key(key)) }
+        #expect(model.currentBuffer.name == "roomb")
+        for key in [Key.alt("j"), .character("x")] { _ = model.handle(.key(key)) }
+        #expect(model.bufferJump == nil && model.editor.text == "x", "another key ends the jump and does its work")
+        model.editor.set("")
+
+        Self.typed(&model, "/buffer 13")
+        _ = model.handle(.key(.enter))
+        #expect(model.currentBuffer.name == "rooml")
+        Self.typed(&model, "/b #roomC")
+        _ = model.handle(.key(.enter))
+        #expect(model.currentBuffer.name == "roomc")
+        Self.typed(&model, "/buffer 40")
+        _ = model.handle(.key(.enter))
+        #expect(Self.contents(model).last == "no buffer 40: there are 13")
+        Self.typed(&model, "/buffer room")
+        _ = model.handle(.key(.enter))
+        #expect(Self.contents(model).last?.hasPrefix("no buffer named room:") == true, "a prefix of several is not a guess")
+        let list = Renderer.render(model, now: .now).grid.text
+        #expect(list.contains(" 9 #roomh") && list.contains("13 #rooml"), "two-column numbers")
     }
 
     /// The scrollback setting bounds every buffer, also ones opened later; what is trimmed is

@@ -51,6 +51,18 @@ extension ChatModel {
 
     private mutating func press(_ key: Key) -> [Effect] {
         if key != .tab { completion = nil }
+        if let digits = bufferJump {
+            // Alt-J and two digits: buffer 01–99. Any other key ends it and does its own work.
+            bufferJump = nil
+            if case .character(let character) = key, let digit = character.wholeNumberValue, character.isASCII {
+                if digits.isEmpty {
+                    bufferJump = String(digit)
+                } else if let number = Int(digits + String(digit)) {
+                    switchToBuffer(number: number)
+                }
+                return []
+            }
+        }
         switch key {
         case .character(let character): editor.insert(String(character))
         case .enter: return submit()
@@ -73,8 +85,10 @@ extension ChatModel {
         case .tab: complete()
         case .control("n"): switchTo((current + 1) % buffers.count)
         case .control("p"): switchTo((current + buffers.count - 1) % buffers.count)
+        case .alt("j"): bufferJump = ""
         case .alt(let character):
-            if let digit = character.wholeNumberValue, digit >= 1 { switchTo(digit - 1) }
+            // Alt-1…9, and Alt-0 for buffer 10.
+            if let digit = character.wholeNumberValue, character.isASCII { switchTo(digit == 0 ? 9 : digit - 1) }
         case .control("c"): return quit(reason: nil)
         default: break
         }
@@ -210,8 +224,36 @@ extension ChatModel {
                         ? "#\(buffers[index].name) has no topic" : "topic of #\(buffers[index].name): \(topic)"))
         case .close:
             return closeCurrentBuffer()
+        case .buffer:
+            if let number = Int(argument) {
+                switchToBuffer(number: number)
+            } else if let index = buffer(named: argument) {
+                switchTo(index)
+            } else {
+                note(.error("no buffer named \(argument): the channel list shows them all; /buffer N takes its number"))
+            }
         }
         return []
+    }
+
+    /// Switches to buffer `number` as the channel list numbers them (from 1).
+    private mutating func switchToBuffer(number: Int) {
+        guard buffers.indices.contains(number - 1) else {
+            note(.error("no buffer \(number): there \(buffers.count == 1 ? "is 1" : "are \(buffers.count)")"))
+            return
+        }
+        switchTo(number - 1)
+    }
+
+    /// The buffer whose name is `name` (any case, with or without `#` or `@`), else the only
+    /// one it begins.
+    private func buffer(named name: String) -> Int? {
+        let wanted = String(name.drop { $0 == "#" || $0 == "@" }).lowercased()
+        guard !wanted.isEmpty else { return nil }
+        let names = buffers.map { $0.name.lowercased() }
+        if let exact = names.firstIndex(of: wanted) { return exact }
+        let starting = names.indices.filter { names[$0].hasPrefix(wanted) }
+        return starting.count == 1 ? starting[0] : nil
     }
 
     /// `/close`: a room is left (its buffer goes when the server confirms), a DM buffer is
@@ -240,7 +282,7 @@ extension ChatModel {
             }
             note(
                 .notice(
-                    "keys: Alt-1…9, Ctrl-N/Ctrl-P or a click switch buffers; PgUp/PgDn and the wheel scroll (past the top: older messages from the server)"
+                    "keys: Alt-1…9 and Alt-0, Alt-J and two digits (buffer 01–99), Ctrl-N/Ctrl-P or a click switch buffers; PgUp/PgDn and the wheel scroll (past the top: older messages from the server)"
                 ))
         } else if let command = SlashCommand.named(wanted) {
             note(.notice("\(command.usage) — \(command.summary)"))

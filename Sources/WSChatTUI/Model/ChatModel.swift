@@ -22,6 +22,8 @@ public struct ChatModel: Equatable, Sendable {
     /// The cids of the pending lines (typed, not yet echoed): only an echo of one of them
     /// looks for its line, so that other messages do not search the scrollback.
     var pendingCIDs: Set<String> = []
+    /// Alt-J was pressed: the digits typed since (at most one), until the buffer number is whole.
+    public var bufferJump: String?
     /// The room a `/join` asked for: its buffer becomes current when joined.
     var switchToRoom: String?
 

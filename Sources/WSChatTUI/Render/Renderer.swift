@@ -72,7 +72,10 @@ public enum Renderer {
             let count =
                 buffer.unread > 0
                 ? (buffer.highlighted ? " !\(buffer.unread)" : " \(buffer.unread)") : (buffer.highlighted ? " !" : "")
-            let number = index < 9 ? "\(index + 1) " : "  "
+            // Numbered for Alt-1…9, Alt-0, Alt-J NN and /buffer N; two columns once there are ten.
+            let digits = model.buffers.count >= 10 ? 2 : 1
+            let label = String(index + 1)
+            let number = String(repeating: " ", count: max(0, digits - label.count)) + label + " "
             let room = width - 1 - TextWidth.of(number) - TextWidth.of(count)
             let name = String(TextWidth.prefix(of: TerminalText.singleLine(mark + buffer.name), fitting: max(0, room)))
             grid.fill(y: y, from: 0, to: width - 1, style: .key(style))
@@ -235,6 +238,9 @@ public enum Renderer {
         case .reconnecting, .offline: stateStyle = .statusOffline
         }
         segments.append((model.connection.summary(now: now), stateStyle))
+        if let jump = model.bufferJump {
+            segments.append((" · buffer \(jump)_ (two digits)", .statusOffline))
+        }
         let buffer = model.currentBuffer
         if case .room = buffer.kind {
             segments.append((" · #\(TerminalText.singleLine(buffer.name)) (\(buffer.members.count))", .status))
