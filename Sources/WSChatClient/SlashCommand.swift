@@ -28,6 +28,8 @@ public struct SlashCommand: Sendable {
 
     public enum ArgumentKind: Sendable {
         case room, nick, command, theme
+        /// A nick the user ignores (`/unignore`).
+        case ignoredNick
     }
 
     init(
@@ -144,6 +146,20 @@ public struct SlashCommand: Sendable {
             guard line.words.count == 1 else { return .invalid("usage: /buffer N | NAME") }
             return .local(.buffer, argument: line.words[0])
         },
+        SlashCommand(
+            "ignore", usage: "/ignore [NICK]", example: "/ignore spammer", argument: .nick,
+            "hide messages from NICK, kept in config.toml; alone: list who is ignored", local: true
+        ) { line in
+            guard line.words.count <= 1 else { return .invalid("usage: /ignore [NICK]") }
+            return .local(.ignore, argument: line.words.first ?? "")
+        },
+        SlashCommand(
+            "unignore", usage: "/unignore NICK", example: "/unignore spammer", argument: .ignoredNick,
+            "show messages from NICK again", local: true
+        ) { line in
+            guard line.words.count == 1 else { return .invalid("usage: /unignore NICK") }
+            return .local(.unignore, argument: line.words[0])
+        },
         SlashCommand("clear", usage: "/clear", example: "/clear", "clear the current buffer", local: true) { _ in
             .local(.clear, argument: "")
         },
@@ -160,6 +176,7 @@ public enum LocalCommand: Equatable, Sendable {
     case help, theme, clear, close
     /// `/buffer N` or `/buffer NAME`.
     case buffer
+    case ignore, unignore
     /// `/topic` with no text: show the room's topic.
     case showTopic
 }

@@ -177,7 +177,7 @@ struct WSChatCommand: AsyncParsableCommand {
             status = await runTerminalUI(
                 configuration, theme: chosenTheme, themes: themes, environment: environment,
                 notices: settings.notices(file: file, environment: environment),
-                chatLogs: !noChatLogs && (file.chatLogs ?? true), file: file)
+                chatLogs: !noChatLogs && (file.chatLogs ?? true), file: file, configPath: configPath)
         }
         if let embedded {
             await embedded.triggerGracefulShutdown()
@@ -188,7 +188,7 @@ struct WSChatCommand: AsyncParsableCommand {
 
     private func runTerminalUI(
         _ configuration: ClientConfiguration, theme: String, themes: ThemeLibrary, environment: [String: String],
-        notices: [String], chatLogs: Bool, file: ConfigFile
+        notices: [String], chatLogs: Bool, file: ConfigFile, configPath: URL
     ) async -> Int32 {
         let engine = ChatEngine(configuration: configuration)
         let engineTask = Task { await engine.run() }
@@ -201,6 +201,15 @@ struct WSChatCommand: AsyncParsableCommand {
         options.notifications = file.notifications ?? .osc9
         options.timeFormat = file.timeFormat ?? .standard
         options.scrollback = file.scrollback ?? ChatBuffer.defaultMaxLines
+        options.ignored = file.ignore ?? []
+        options.saveIgnored = { nicks in
+            do {
+                try ConfigFile.save(ignore: nicks, to: configPath)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
         if chatLogs, let server = configuration.urls.first {
             let logs = ChatLogs(root: ChatLogs.defaultRoot(environment: environment), url: server)
             options.record = { logs.record($0) }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import WSChatApp
@@ -40,6 +41,34 @@ struct ConfigFileTests {
         } catch {
             #expect("\(error)".hasPrefix(example.1), "\(error)")
         }
+    }
+
+    /// `/ignore` keeps its list in config.toml: the key's line is replaced or added before
+    /// the first section, every other line stays as written, and a file it cannot edit
+    /// safely is left alone with an error.
+    @Test func theIgnoreListIsWrittenIntoTheFileLeavingTheRestAlone() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wschat-config-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("config.toml")
+
+        try ConfigFile.save(ignore: ["mallory"], to: url)
+        #expect(try String(contentsOf: url, encoding: .utf8) == "ignore = [\"mallory\"]\n", "a new file")
+
+        let written = "# my settings\nnick = \"alice\"  # me\n\n[keepalive]\ninterval = 20\n"
+        try written.write(to: url, atomically: true, encoding: .utf8)
+        try ConfigFile.save(ignore: ["mallory", "eve"], to: url)
+        #expect(
+            try String(contentsOf: url, encoding: .utf8)
+                == "# my settings\nnick = \"alice\"  # me\n\nignore = [\"mallory\", \"eve\"]\n[keepalive]\ninterval = 20\n"
+        )
+        try ConfigFile.save(ignore: [], to: url)
+        let emptied = try #require(try ConfigFile.load(from: url))
+        #expect(emptied.ignore == [] && emptied.nick == "alice" && emptied.pingInterval == 20)
+
+        let multiline = "ignore = [\n  \"a\",\n]\n"
+        try multiline.write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try ConfigFile.save(ignore: ["b"], to: url) }
+        #expect(try String(contentsOf: url, encoding: .utf8) == multiline, "left as it was")
     }
 
     @Test func flagsOverrideTheFile() throws {

@@ -277,9 +277,9 @@ struct ModelTests {
                 == .notice("not in a room yet: you join #general once connected; your line is kept below"))
     }
 
-    static func olderPage(_ ids: ClosedRange<Int64>, before: Int64?, more: Bool) -> UIEvent {
+    static func olderPage(_ ids: ClosedRange<Int64>, before: Int64?, more: Bool, from: String = "bob") -> UIEvent {
         let messages = ids.map {
-            ChatMessage(room: "general", id: $0, ts: 0, from: "bob", text: "m\($0)", cid: "c\($0)")
+            ChatMessage(room: "general", id: $0, ts: 0, from: from, text: "m\($0)", cid: "c\($0)")
         }
         return .engine(
             .server(.history(.init(room: "general", before: before, messages: messages, more: more)), raw: ""))
@@ -351,9 +351,41 @@ struct ModelTests {
         #expect(Self.contents(model).last == "no buffer 40: there are 13")
         Self.typed(&model, "/buffer room")
         _ = model.handle(.key(.enter))
-        #expect(Self.contents(model).last?.hasPrefix("no buffer named room:") == true, "a prefix of several is not a guess")
+        #expect(
+            Self.contents(model).last?.hasPrefix("no buffer named room:") == true, "a prefix of several is not a guess")
         let list = Renderer.render(model, now: .now).grid.text
         #expect(list.contains(" 9 #roomh") && list.contains("13 #rooml"), "two-column numbers")
+    }
+
+    /// `/ignore` hides a nick's messages and DMs, in any case, from now on and in history
+    /// pages; the list is handed out to be kept; `/unignore` (Tab-completed) undoes it.
+    @Test func ignoredNicksAreHiddenUntilUnignored() {
+        var model = Self.inRooms("general")
+        Self.typed(&model, "/ignore Mallory")
+        #expect(model.handle(.key(.enter)) == [.saveIgnored(["Mallory"])])
+        _ = model.handle(Self.message("spam", from: "mallory", id: 1, cid: "m1"))
+        _ = model.handle(Self.message("hello", from: "bob", id: 2, cid: "b1"))
+        _ = model.handle(
+            .engine(
+                .server(
+                    .dm(DirectMessage(id: 1, ts: 0, from: "MALLORY", to: "alice", text: "psst", cid: "d1")), raw: "")))
+        #expect(!Self.contents(model).contains("spam") && Self.contents(model).last == "hello")
+        #expect(!model.buffers.contains { $0.kind == .direct(key: "mallory") }, "no DM buffer opens")
+        _ = model.handle(Self.olderPage(1...1, before: 2, more: false, from: "mallory"))
+        #expect(!Self.contents(model).contains("m1") && Self.contents(model).first == "── beginning of #general ──")
+
+        Self.typed(&model, "/ignore alice")
+        _ = model.handle(.key(.enter))
+        #expect(Self.contents(model).last == "you cannot ignore yourself")
+        Self.typed(&model, "/unignore m")
+        _ = model.handle(.key(.tab))
+        #expect(model.editor.text == "/unignore Mallory ")
+        #expect(model.handle(.key(.enter)) == [.saveIgnored([])])
+        _ = model.handle(Self.message("back", from: "mallory", id: 5, cid: "m5"))
+        #expect(Self.contents(model).last == "back")
+        Self.typed(&model, "/unignore bob")
+        _ = model.handle(.key(.enter))
+        #expect(Self.contents(model).last == "bob is not ignored")
     }
 
     /// The scrollback setting bounds every buffer, also ones opened later; what is trimmed is

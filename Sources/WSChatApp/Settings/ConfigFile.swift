@@ -24,6 +24,8 @@ public struct ConfigFile: Equatable, Sendable {
     public var highlights: [String]?
     /// How a mention or DM in another buffer reaches the desktop: "osc9", "osc777" or "off".
     public var notifications: DesktopNotification?
+    /// Nicks whose messages the terminal UI hides (`/ignore` writes it).
+    public var ignore: [String]?
     /// How message times are shown in the terminal UI.
     public var timeFormat: TimeFormat?
     /// Lines each buffer keeps before its oldest are trimmed (fetched again on scroll).
@@ -44,6 +46,7 @@ public struct ConfigFile: Equatable, Sendable {
         notifications = "osc9"               # mentions and DMs elsewhere: osc9, osc777 (urxvt, foot) or off
         time_format = "%H:%M"                # %H %M %S, %I %p (12-hour), %Y %m %d
         scrollback = 5000                    # lines kept per buffer; older ones are fetched again on scroll
+        ignore = ["spammer"]                 # nicks whose messages are hidden (/ignore and /unignore edit it)
 
         [keepalive]
         interval = 15                        # seconds between pings
@@ -127,6 +130,7 @@ public struct ConfigFile: Equatable, Sendable {
                     throw fail(key, "must be one of \(known)")
                 }
                 config.notifications = style
+            case "ignore": config.ignore = try strings(key, value)
             case "time_format":
                 let pattern = try string(key, value)
                 do throws(TimeFormatError) {
@@ -159,21 +163,66 @@ public struct ConfigFile: Equatable, Sendable {
             default:
                 throw fail(
                     key,
-                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, highlights, notifications, time_format, scrollback, password_file, insecure, ca_file, [keepalive], [reconnect])"
+                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, highlights, notifications, time_format, scrollback, ignore, password_file, insecure, ca_file, [keepalive], [reconnect])"
                 )
             }
         }
         return config
     }
 
+    /// Writes `ignore = [...]` into the file at `url`, leaving every other line as the user
+    /// wrote it: the key's line is replaced, or the key added before the first section. The
+    /// result is read back before it replaces the file, so a file this cannot edit safely (the
+    /// list written across lines, say) is left alone with an error saying so.
+    public static func save(ignore nicks: [String], to url: URL) throws {
+        let old = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        let entry = "ignore = [" + nicks.map(tomlString).joined(separator: ", ") + "]"
+        var lines = old.isEmpty ? [] : old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let firstSection = lines.firstIndex { $0.drop { $0 == " " || $0 == "\t" }.hasPrefix("[") } ?? lines.count
+        if let existing = lines[..<firstSection].firstIndex(where: { isAssignment(of: "ignore", $0) }) {
+            lines[existing] = entry
+        } else {
+            lines.insert(entry, at: firstSection)
+        }
+        let text = lines.joined(separator: "\n") + (lines.last == "" ? "" : "\n")
+        let reread: ConfigFile
+        do {
+            reread = try parse(text, path: url.path)
+        } catch {
+            throw ConfigError("\(url.path) could not be updated (\(error)); set ignore = [...] there by hand")
+        }
+        guard reread.ignore ?? [] == nicks else {
+            throw ConfigError("\(url.path) could not be updated safely; set ignore = [...] there by hand")
+        }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url, options: .atomic)
+    }
+
+    private static func isAssignment(of key: String, _ line: some StringProtocol) -> Bool {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        return trimmed.hasPrefix(key) && trimmed.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix("=")
+    }
+
+    /// A TOML basic string.
+    private static func tomlString(_ text: String) -> String {
+        var quoted = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                quoted += String(format: "\\u%04X", scalar.value)
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
+    }
+
     /// The line where `key` is set (TOMLKit reports lines for syntax errors only).
     static func line(of key: String, in text: String) -> Int {
         let name = key.split(separator: ".").last.map(String.init) ?? key
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.hasPrefix(name), trimmed.dropFirst(name.count).drop(while: { $0 == " " }).hasPrefix("=") {
-                return number + 1
-            }
+            if isAssignment(of: name, line) { return number + 1 }
         }
         return 1
     }

@@ -63,7 +63,7 @@ extension ChatModel {
             buffers[index].name = joined.room
             buffers[index].topic = joined.topic
             buffers[index].members = joined.members
-            for message in joined.history { _ = show(message, in: index, live: false) }
+            for message in joined.history where !isIgnored(message.from) { _ = show(message, in: index, live: false) }
             if let wanted = switchToRoom, Self.key(room: wanted) == Self.key(room: joined.room) {
                 switchToRoom = nil
                 switchTo(index)
@@ -76,9 +76,10 @@ extension ChatModel {
                 buffers.remove(at: index)
             }
         case .message(let chat):
-            guard show(chat, in: roomBuffer(chat.room), live: true) else { return [] }
+            guard !isIgnored(chat.from), show(chat, in: roomBuffer(chat.room), live: true) else { return [] }
             return Self.alert(title: "\(chat.from) in #\(chat.room)", body: chat.text)
         case .dm(let dm):
+            if isIgnored(dm.from) { return [] }
             let own = Self.key(nick: dm.from) == Self.key(nick: nick)
             let index = directBuffer(own ? dm.to : dm.from)
             if replacePending(cid: dm.cid, in: index, with: dm.from, text: dm.text, action: false, time: dm.ts) {

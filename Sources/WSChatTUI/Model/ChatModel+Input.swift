@@ -224,6 +224,10 @@ extension ChatModel {
                         ? "#\(buffers[index].name) has no topic" : "topic of #\(buffers[index].name): \(topic)"))
         case .close:
             return closeCurrentBuffer()
+        case .ignore:
+            return ignore(argument)
+        case .unignore:
+            return unignore(argument)
         case .buffer:
             if let number = Int(argument) {
                 switchToBuffer(number: number)
@@ -234,6 +238,46 @@ extension ChatModel {
             }
         }
         return []
+    }
+
+    private mutating func ignore(_ nick: String) -> [Effect] {
+        if nick.isEmpty {
+            note(.notice(ignored.isEmpty ? "nobody is ignored" : "ignored: \(ignored.joined(separator: " "))"))
+            return []
+        }
+        do throws(ProtocolError) {
+            let valid = try Nick(validating: nick)
+            guard valid.key != Self.key(nick: self.nick) else {
+                note(.error("you cannot ignore yourself"))
+                return []
+            }
+            guard !isIgnored(valid.name) else {
+                note(.notice("\(valid.name) is already ignored (/unignore \(valid.name) shows their messages again)"))
+                return []
+            }
+            setIgnored(ignored + [valid.name])
+            note(
+                .notice(
+                    "ignoring \(valid.name): their messages and DMs are not shown from now on "
+                        + "(/unignore \(valid.name) shows them again)"))
+            return [.saveIgnored(ignored)]
+        } catch {
+            note(.error("cannot ignore \(nick): \(error.message)"))
+            return []
+        }
+    }
+
+    private mutating func unignore(_ nick: String) -> [Effect] {
+        let key = Self.key(nick: nick)
+        guard let found = ignored.first(where: { Self.key(nick: $0) == key }) else {
+            note(
+                .error(
+                    "\(nick) is not ignored\(ignored.isEmpty ? "" : " (ignored: \(ignored.joined(separator: " ")))")"))
+            return []
+        }
+        setIgnored(ignored.filter { $0 != found })
+        note(.notice("\(found) is no longer ignored: their new messages are shown"))
+        return [.saveIgnored(ignored)]
     }
 
     /// Switches to buffer `number` as the channel list numbers them (from 1).

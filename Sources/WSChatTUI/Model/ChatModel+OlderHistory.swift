@@ -30,7 +30,7 @@ extension ChatModel {
         let oldest = buffers[index].lines.lazy.compactMap(\.id).first ?? .max
         let days = DayChange(timeZone: timeZone)
         var (lines, lastDay) = days.inserting(
-            into: page.messages.filter { $0.id < oldest }.map(messageLine), after: nil)
+            into: page.messages.filter { $0.id < oldest && !isIgnored($0.from) }.map(messageLine), after: nil)
         // Between the page and what the buffer held: a day line if they differ.
         if let lastDay, let next = buffers[index].lines.first(where: { $0.time != nil })?.time, !lastDay.contains(next)
         {

@@ -22,6 +22,9 @@ public struct ChatModel: Equatable, Sendable {
     /// The cids of the pending lines (typed, not yet echoed): only an echo of one of them
     /// looks for its line, so that other messages do not search the scrollback.
     var pendingCIDs: Set<String> = []
+    /// Nicks whose messages are not shown (`/ignore`, `ignore` in config.toml), as typed.
+    public private(set) var ignored: [String] = []
+    private var ignoredKeys: Set<String> = []
     /// Alt-J was pressed: the digits typed since (at most one), until the buffer number is whole.
     public var bufferJump: String?
     /// The room a `/join` asked for: its buffer becomes current when joined.
@@ -143,6 +146,18 @@ public struct ChatModel: Equatable, Sendable {
 
     static func key(nick: String) -> String {
         (try? Nick(validating: nick).key) ?? nick.lowercased()
+    }
+
+    public mutating func setIgnored(_ nicks: [String]) {
+        ignored = []
+        ignoredKeys = []
+        for nick in nicks where ignoredKeys.insert(Self.key(nick: nick)).inserted { ignored.append(nick) }
+    }
+
+    /// Whether messages from `nick` are hidden (never the user's own).
+    func isIgnored(_ nick: String) -> Bool {
+        !ignoredKeys.isEmpty && ignoredKeys.contains(Self.key(nick: nick))
+            && Self.key(nick: nick) != Self.key(nick: self.nick)
     }
 
     /// Whether `text` names the user's nick or one of their highlight words.

@@ -68,6 +68,8 @@ struct Completion: Equatable, Sendable {
             var nicks = model.currentBuffer.members
             for buffer in model.buffers { if case .direct = buffer.kind { nicks.append(buffer.name) } }
             return Array(Set(nicks.filter { $0 != model.nick })).sorted { $0.lowercased() < $1.lowercased() }
+        case .ignoredNick:
+            return model.ignored
         }
     }
 

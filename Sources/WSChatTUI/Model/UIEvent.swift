@@ -36,4 +36,6 @@ public enum Effect: Equatable, Sendable {
     case quit
     /// Load and apply the named theme.
     case theme(String)
+    /// Keep the ignore list (in config.toml).
+    case saveIgnored([String])
 }

@@ -29,6 +29,10 @@ public final class TerminalApp: Sendable {
         public var timeFormat = TimeFormat.standard
         /// Lines each buffer keeps.
         public var scrollback = ChatBuffer.defaultMaxLines
+        /// Nicks ignored at start, and how a changed list is kept (nil: it was; else the reason
+        /// it could not be).
+        public var ignored: [String] = []
+        public var saveIgnored: (@Sendable ([String]) -> String?)?
         /// Called with every engine event, off the UI thread (the chat logs).
         public var record: (@Sendable (EngineEvent) -> Void)?
 
@@ -115,6 +119,7 @@ public final class TerminalApp: Sendable {
         model.tlsUnverified = options.tlsUnverified
         model.highlights = options.highlights
         model.timeFormat = options.timeFormat
+        model.setIgnored(options.ignored)
         model.maxLinesPerBuffer = options.scrollback
         model.themeNames = options.themes.available
         for notice in options.notices { model.report(notice) }
@@ -158,6 +163,10 @@ public final class TerminalApp: Sendable {
                     }
                 case .quit: running = false
                 case .theme(let name): apply(theme: name, to: screen, model: &model)
+                case .saveIgnored(let nicks):
+                    if let problem = options.saveIgnored?(nicks) {
+                        model.reportError("the ignore list holds for this session only: \(problem)")
+                    }
                 }
             }
             let now = ContinuousClock.now
