@@ -160,6 +160,11 @@ public struct SlashCommand: Sendable {
             guard line.words.count == 1 else { return .invalid("usage: /unignore NICK") }
             return .local(.unignore, argument: line.words[0])
         },
+        SlashCommand(
+            "nicklist", usage: "/nicklist", example: "/nicklist", "show or hide the room's nick list (F7)", local: true
+        ) { _ in
+            .local(.nickList, argument: "")
+        },
         SlashCommand("clear", usage: "/clear", example: "/clear", "clear the current buffer", local: true) { _ in
             .local(.clear, argument: "")
         },
@@ -177,6 +182,8 @@ public enum LocalCommand: Equatable, Sendable {
     /// `/buffer N` or `/buffer NAME`.
     case buffer
     case ignore, unignore
+    /// `/nicklist`: show or hide the nick list pane.
+    case nickList
     /// `/topic` with no text: show the room's topic.
     case showTopic
 }

@@ -27,6 +27,11 @@ struct RendererTests {
         return model
     }
 
+    static func typedCommand(_ model: inout ChatModel, _ line: String) {
+        for character in line { _ = model.handle(.key(.character(character))) }
+        _ = model.handle(.key(.enter))
+    }
+
     static func render(_ model: ChatModel) -> Renderer.Frame {
         Renderer.render(model, now: .now, timeZone: utc)
     }
@@ -99,6 +104,31 @@ struct RendererTests {
             checked += 1
         }
         #expect(checked > 30_000)
+    }
+
+    /// F7 (or /nicklist) shows the room's members right of the messages, yours first, and
+    /// the messages wrap before it; what does not fit is counted; DM buffers have none.
+    @Test func theNickListSitsRightOfTheMessages() {
+        var model = Self.model(width: 80, height: 8, messages: [String(repeating: "word ", count: 20)])
+        _ = model.handle(.key(.function(7)))
+        let x = model.layout.nickListX
+        #expect(x == 80 - 13)
+        let wrapped = Self.render(model).grid.text.split(separator: "\n").map(String.init)
+        #expect(
+            wrapped[1...3].filter { $0.prefix(x).contains("word word") }.count == 3, "wrapped in three rows: \(wrapped)"
+        )
+        #expect(wrapped[1...5].allSatisfy { !$0.dropFirst(x).contains("word") }, "and never under the list")
+
+        for nick in ["zed", "Carol", "dave", "erin", "frank", "gus"] {
+            _ = model.handle(.engine(.server(.presence(.init(room: "general", nick: nick, event: .join)), raw: "")))
+        }
+        let pane = Self.render(model).grid.text.split(separator: "\n")[1...5].map { String($0.dropFirst(x)) }
+        #expect(pane[0].hasPrefix("│8 nicks"), "\(pane)")
+        #expect(pane[1].hasPrefix("│alice") && pane[2].hasPrefix("│bob") && pane[3].hasPrefix("│Carol"), "\(pane)")
+        #expect(pane[4].hasPrefix("│+5 more"), "\(pane)")
+
+        Self.typedCommand(&model, "/nicklist")
+        #expect(model.layout.nickListWidth == 0 && !Self.render(model).grid.text.contains("8 nicks"))
     }
 
     @Test func timesFollowTheConfiguredFormatAndKeepTheirColumn() throws {

@@ -109,6 +109,12 @@ struct TerminalTests {
             Self.rows(screen).contains { $0.contains("#random") && $0.contains("!2│") }
         }
         #expect(marked.contains("2 #general"), "alice still reads #general")
+        try bob.press("F7")
+        try await bob.waitUntil("F7 shows the nick list, bob's own nick first") { screen in
+            let rows = Self.rows(screen)
+            return rows.contains { $0.hasSuffix("│2 nicks") }
+                && rows.firstIndex { $0.hasSuffix("│bob") } ?? .max < rows.firstIndex { $0.hasSuffix("│alice") } ?? 0
+        }
 
         try bob.type("/msg alice a secret 🤫")
         try bob.press("Enter")

@@ -24,7 +24,7 @@ extension ChatModel {
             }
             return []
         case .click(let x, let y):
-            if x < Layout(width: width, height: height).channelWidth, y >= 1 {
+            if x < layout.channelWidth, y >= 1 {
                 switchTo(y - 1)
             }
             return []
@@ -80,8 +80,9 @@ extension ChatModel {
         case .control("y"): editor.yank()
         case .up: recallHistory(older: true)
         case .down: recallHistory(older: false)
-        case .pageUp: return scroll(by: max(1, Layout(width: width, height: height).messageRows - 2))
-        case .pageDown: return scroll(by: -max(1, Layout(width: width, height: height).messageRows - 2))
+        case .pageUp: return scroll(by: max(1, layout.messageRows - 2))
+        case .pageDown: return scroll(by: -max(1, layout.messageRows - 2))
+        case .function(7): showNickList.toggle()
         case .tab: complete()
         case .control("n"): switchTo((current + 1) % buffers.count)
         case .control("p"): switchTo((current + buffers.count - 1) % buffers.count)
@@ -228,6 +229,8 @@ extension ChatModel {
             return ignore(argument)
         case .unignore:
             return unignore(argument)
+        case .nickList:
+            showNickList.toggle()
         case .buffer:
             if let number = Int(argument) {
                 switchToBuffer(number: number)
@@ -326,7 +329,7 @@ extension ChatModel {
             }
             note(
                 .notice(
-                    "keys: Alt-1…9 and Alt-0, Alt-J and two digits (buffer 01–99), Ctrl-N/Ctrl-P or a click switch buffers; PgUp/PgDn and the wheel scroll (past the top: older messages from the server)"
+                    "keys: Alt-1…9 and Alt-0, Alt-J and two digits (buffer 01–99), Ctrl-N/Ctrl-P or a click switch buffers; PgUp/PgDn and the wheel scroll (past the top: older messages from the server); F7 shows the nick list"
                 ))
         } else if let command = SlashCommand.named(wanted) {
             note(.notice("\(command.usage) — \(command.summary)"))

@@ -25,6 +25,8 @@ public struct ChatModel: Equatable, Sendable {
     /// Nicks whose messages are not shown (`/ignore`, `ignore` in config.toml), as typed.
     public private(set) var ignored: [String] = []
     private var ignoredKeys: Set<String> = []
+    /// The nick list pane is shown beside a room's messages (F7, `/nicklist`).
+    public var showNickList = false
     /// Alt-J was pressed: the digits typed since (at most one), until the buffer number is whole.
     public var bufferJump: String?
     /// The room a `/join` asked for: its buffer becomes current when joined.
@@ -66,6 +68,12 @@ public struct ChatModel: Equatable, Sendable {
     }
 
     public var currentBuffer: ChatBuffer { buffers[current] }
+
+    /// Where the panes are for the current size and buffer.
+    public var layout: Layout {
+        let isRoom = if case .room = currentBuffer.kind { true } else { false }
+        return Layout(width: width, height: height, nickList: showNickList && isRoom)
+    }
 
     /// The room plain text goes to, when the current buffer is a room.
     var currentRoom: String? {

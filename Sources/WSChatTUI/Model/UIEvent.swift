@@ -10,6 +10,8 @@ public enum Key: Equatable, Sendable {
     case control(Character)
     /// Alt (Meta) and a character: Alt-1 switches to buffer 1.
     case alt(Character)
+    /// A function key: `.function(7)` is F7.
+    case function(Int)
 }
 
 /// Everything the model reacts to.

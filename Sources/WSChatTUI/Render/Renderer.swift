@@ -14,7 +14,7 @@ public enum Renderer {
 
     public static func render(_ model: ChatModel, now: ContinuousClock.Instant, timeZone: TimeZone = .current) -> Frame
     {
-        let layout = Layout(width: model.width, height: model.height)
+        let layout = model.layout
         var grid = CellGrid(width: layout.width, height: layout.height)
         guard layout.height >= 3 else {
             return Frame(grid: grid, cursorX: 0, cursorY: 0)
@@ -22,6 +22,7 @@ public enum Renderer {
         drawTitle(model, layout, &grid)
         drawChannels(model, layout, &grid)
         drawMessages(model, layout, &grid, timeZone: timeZone)
+        drawNickList(model, layout, &grid)
         drawStatus(model, layout, &grid, now: now)
         let cursor = drawInput(model, layout, &grid)
         return Frame(grid: grid, cursorX: cursor, cursorY: layout.inputRow)
@@ -87,13 +88,13 @@ public enum Renderer {
     /// The message text's first column and width, right of the channel list's border.
     static func messageText(_ layout: Layout) -> (x: Int, width: Int) {
         let x = layout.messageX + (layout.channelWidth > 0 ? 1 : 0)
-        return (x, max(1, layout.width - x))
+        return (x, max(1, layout.nickListX - x))
     }
 
     /// How far the current buffer can scroll back: until its first line is at the top of the
     /// pane (under it, the "more below" row), and no further.
     static func scrollLimit(_ model: ChatModel) -> Int {
-        let layout = Layout(width: model.width, height: model.height)
+        let layout = model.layout
         let width = messageText(layout).width
         let lines = model.currentBuffer.lines
         let times = TimeColumn(model.timeFormat, timeZone: .current)
@@ -134,8 +135,40 @@ public enum Renderer {
         for (row, segments) in pane.enumerated() {
             var column = x
             for segment in segments {
-                column = grid.put(segment.text, x: column, y: row + 1, limit: layout.width, style: segment.style)
+                column = grid.put(segment.text, x: column, y: row + 1, limit: layout.nickListX, style: segment.style)
             }
+        }
+    }
+
+    /// The room's members, right of the messages: a count, then the nicks in alphabetical
+    /// order (yours first), each in its colour; what does not fit is counted on the last row.
+    static func drawNickList(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid) {
+        guard layout.nickListWidth > 0, layout.messageRows > 0 else { return }
+        let x = layout.nickListX
+        let width = layout.nickListWidth - 1
+        for row in 0..<layout.messageRows {
+            grid.fill(y: row + 1, from: x, to: layout.width, style: .key(.channels))
+            grid.put("│", x: x, y: row + 1, style: .key(.border))
+        }
+        let ownKey = ChatModel.key(nick: model.nick)
+        let members = model.currentBuffer.members.sorted { a, b in
+            let (aKey, bKey) = (ChatModel.key(nick: a), ChatModel.key(nick: b))
+            return aKey == ownKey || (bKey != ownKey && aKey < bKey)
+        }
+        let count = members.count == 1 ? "1 nick" : "\(members.count) nicks"
+        grid.put(count, x: x + 1, y: 1, limit: layout.width, style: .key(.chatEvent))
+        let rows = layout.messageRows - 1
+        for (index, nick) in members.enumerated() where index < rows {
+            let y = index + 2
+            if index == rows - 1, members.count > rows {
+                grid.put(
+                    "+\(members.count - rows + 1) more", x: x + 1, y: y, limit: layout.width, style: .key(.chatEvent))
+                break
+            }
+            let style: Style =
+                ChatModel.key(nick: nick) == ownKey ? .key(.chatNickSelf) : .nick(NickColor.index(for: nick))
+            let name = TextWidth.prefix(of: TerminalText.singleLine(nick), fitting: width)
+            grid.put(String(name), x: x + 1, y: y, limit: layout.width, style: style)
         }
     }
 

@@ -328,6 +328,7 @@ final class CursesScreen {
         case KEY_BACKSPACE: return .key(.backspace)
         case KEY_DC: return .key(.delete)
         case KEY_ENTER: return .key(.enter)
+        case Int32(KEY_F0) + 1...Int32(KEY_F0) + 12: return .key(.function(Int(code - Int32(KEY_F0))))
         default: return nil
         }
     }
