@@ -107,6 +107,24 @@ public struct SlashCommand: Sendable {
         },
         SlashCommand("list", usage: "/list", example: "/list", "list the rooms with members") { _ in .command(.list) },
         SlashCommand(
+            "away", usage: "/away [REASON]", example: "/away lunch, back at 2",
+            "mark yourself away (others see it in their nick list, /who and /whois); /back ends it"
+        ) { line in
+            .command(.away(reason: line.text.isEmpty ? "away" : line.text))
+        },
+        SlashCommand("back", usage: "/back", example: "/back", "you are back: no longer away") { _ in
+            .command(.away(reason: nil))
+        },
+        SlashCommand(
+            "whois", usage: "/whois NICK", example: "/whois bob", argument: .nick,
+            "who NICK is: their rooms, since when connected, how long quiet, whether away"
+        ) { line in
+            guard let target = line.words.first ?? line.dmPeer, line.words.count <= 1 else {
+                return .invalid("usage: /whois NICK")
+            }
+            return .command(.whois(nick: target))
+        },
+        SlashCommand(
             "search", usage: "/search [-all] TEXT", example: "/search -all 日本語",
             "find stored messages containing TEXT: in this room, or with -all (or outside a room) in every room"
         ) { line in

@@ -13,6 +13,10 @@ public enum UserCommand: Equatable, Sendable {
     case olderHistory(room: String, before: Int64?)
     /// Stored messages containing `text`, in `room` or (nil) in every room: answered by `found`.
     case search(text: String, room: String?)
+    /// Marked away with a reason, or (nil) back; kept across reconnects.
+    case away(reason: String?)
+    /// What the server knows of a nick: answered by `whois`.
+    case whois(nick: String)
     /// Drop the connection and connect again now.
     case reconnect
     /// Quit now; typed messages the server has not acknowledged when the engine stops are

@@ -20,6 +20,10 @@ public enum ClientMessage: Equatable, Sendable {
     case history(HistoryRequest)
     /// Stored messages that contain a text (an extension of version 1).
     case search(SearchRequest)
+    /// Marks the user away with a reason, or (no reason) back (an extension of version 1).
+    case away(reason: String?)
+    /// Asks what the server knows of a connected nick (an extension of version 1).
+    case whois(nick: String)
 
     public struct Hello: Codable, Equatable, Sendable {
         public var nick: String
@@ -112,6 +116,8 @@ public enum ClientMessage: Equatable, Sendable {
         case .quit: "quit"
         case .history: "history"
         case .search: "search"
+        case .away: "away"
+        case .whois: "whois"
         }
     }
 
@@ -129,6 +135,8 @@ public enum ClientMessage: Equatable, Sendable {
     public static let maxSearchBytes = 256
     public static let maxSearchLimit = 100
     public static let defaultSearchLimit = 50
+    /// The longest away reason, in bytes.
+    public static let maxAwayBytes = 200
 
     /// Parses one text frame; a frame that is not a valid message throws the error to answer.
     public static func decode(_ frame: String) throws(ProtocolError) -> ClientMessage {
@@ -179,6 +187,8 @@ public enum ClientMessage: Equatable, Sendable {
         case "quit": return .quit(reason: try decoder.decode(ReasonField.self, from: data).reason)
         case "history": return .history(try decoder.decode(HistoryRequest.self, from: data))
         case "search": return .search(try decoder.decode(SearchRequest.self, from: data))
+        case "away": return .away(reason: try decoder.decode(ReasonField.self, from: data).reason)
+        case "whois": return .whois(nick: try decoder.decode(NickField.self, from: data).nick)
         default: throw ProtocolError(.unknownType, "unknown message type \"\(type)\"")
         }
     }
@@ -213,6 +223,18 @@ public enum ClientMessage: Equatable, Sendable {
                 throw ProtocolError(
                     .badRequest, "limit must be from 1 to \(Self.maxSearchLimit), not \(limit)", ref: type)
             }
+        case .away(let reason?):
+            if reason.trimmingCharacters(in: .whitespaces).isEmpty || reason.utf8.count > Self.maxAwayBytes {
+                throw ProtocolError(
+                    .badRequest,
+                    "reason must be 1 to \(Self.maxAwayBytes) bytes, not only spaces; send away without a reason to be back",
+                    ref: type)
+            }
+            do throws(ProtocolError) {
+                try TextRules.rejectControlCharacters(reason)
+            } catch {
+                throw error.answering(type)
+            }
         default: return
         }
     }
@@ -241,6 +263,8 @@ public enum ClientMessage: Equatable, Sendable {
         case .quit(let reason): WireFormat.encode(type: type, ReasonField(reason: reason))
         case .history(let body): WireFormat.encode(type: type, body)
         case .search(let body): WireFormat.encode(type: type, body)
+        case .away(let reason): WireFormat.encode(type: type, ReasonField(reason: reason))
+        case .whois(let nick): WireFormat.encode(type: type, NickField(nick: nick))
         }
     }
 }

@@ -11,13 +11,18 @@ public enum ServerMessage: Equatable, Sendable {
     case nick(old: String, new: String)
     case topic(TopicChange)
     case rooms([RoomSummary])
-    case members(room: String, members: [String])
+    /// `away`: the members marked away (an extension of version 1; absent when none are).
+    case members(room: String, members: [String], away: [String]? = nil)
     case pong(JSONValue)
     case error(ProtocolError)
     /// A page of a room's older messages, answering `history` (an extension of version 1).
     case history(History)
     /// The matches of a `search` (an extension of version 1).
     case found(Found)
+    /// A nick was marked away, or is back (an extension of version 1).
+    case away(Away)
+    /// What the server knows of a connected nick, answering `whois` (an extension of version 1).
+    case whois(Whois)
 
     public struct Welcome: Codable, Equatable, Sendable {
         public var nick: String
@@ -45,10 +50,13 @@ public enum ServerMessage: Equatable, Sendable {
         public var more: Bool
         /// The client's `epoch` is gone: earlier history was lost.
         public var reset: Bool?
+        /// The members marked away (an extension of version 1; absent when none are).
+        public var away: [String]?
         public init(
             room: String, epoch: String, topic: String, members: [String], history: [ChatMessage], more: Bool,
-            reset: Bool? = nil
+            reset: Bool? = nil, away: [String]? = nil
         ) {
+            self.away = away
             self.room = room
             self.epoch = epoch
             self.topic = topic
@@ -130,6 +138,35 @@ public enum ServerMessage: Equatable, Sendable {
         }
     }
 
+    public struct Away: Codable, Equatable, Sendable {
+        public var nick: String
+        /// Why they are away; absent: they are back.
+        public var reason: String?
+        public init(nick: String, reason: String?) {
+            self.nick = nick
+            self.reason = reason
+        }
+    }
+
+    public struct Whois: Codable, Equatable, Sendable {
+        public var nick: String
+        /// The rooms they are in, on this server.
+        public var rooms: [String]
+        /// Why they are away, when they are.
+        public var away: String?
+        /// When they said `hello`, in milliseconds since 1970.
+        public var since: Int64
+        /// Seconds since they last sent a message (to a room or a nick), or since `hello`.
+        public var idle: Int64
+        public init(nick: String, rooms: [String], away: String?, since: Int64, idle: Int64) {
+            self.nick = nick
+            self.rooms = rooms
+            self.away = away
+            self.since = since
+            self.idle = idle
+        }
+    }
+
     /// The wire name of this message's `type`.
     public var type: String {
         switch self {
@@ -147,6 +184,8 @@ public enum ServerMessage: Equatable, Sendable {
         case .error: "error"
         case .history: "history"
         case .found: "found"
+        case .away: "away"
+        case .whois: "whois"
         }
     }
 
@@ -162,11 +201,14 @@ public enum ServerMessage: Equatable, Sendable {
         case .nick(let old, let new): WireFormat.encode(type: type, NickChange(old: old, new: new))
         case .topic(let body): WireFormat.encode(type: type, body)
         case .rooms(let rooms): WireFormat.encode(type: type, RoomList(rooms: rooms))
-        case .members(let room, let members): WireFormat.encode(type: type, MemberList(room: room, members: members))
+        case .members(let room, let members, let away):
+            WireFormat.encode(type: type, MemberList(room: room, members: members, away: away))
         case .pong(let t): WireFormat.encode(type: type, Pong(t: t))
         case .error(let error): WireFormat.encode(type: type, ErrorBody(error))
         case .history(let body): WireFormat.encode(type: type, body)
         case .found(let body): WireFormat.encode(type: type, body)
+        case .away(let body): WireFormat.encode(type: type, body)
+        case .whois(let body): WireFormat.encode(type: type, body)
         }
     }
 
@@ -198,13 +240,15 @@ public enum ServerMessage: Equatable, Sendable {
             case "rooms": message = .rooms(try RoomList(from: decoder).rooms)
             case "members":
                 let body = try MemberList(from: decoder)
-                message = .members(room: body.room, members: body.members)
+                message = .members(room: body.room, members: body.members, away: body.away)
             case "pong": message = .pong(try Pong(from: decoder).t ?? .null)
             case "error":
                 let body = try ErrorBody(from: decoder)
                 message = .error(ProtocolError(body.code, body.message, ref: body.ref))
             case "history": message = .history(try History(from: decoder))
             case "found": message = .found(try Found(from: decoder))
+            case "away": message = .away(try Away(from: decoder))
+            case "whois": message = .whois(try Whois(from: decoder))
             default:
                 throw UnknownServerMessage(type: type)
             }
@@ -226,6 +270,7 @@ private struct NickChange: Codable {
 private struct MemberList: Codable {
     var room: String
     var members: [String]
+    var away: [String]?
 }
 
 private struct Pong: Codable {

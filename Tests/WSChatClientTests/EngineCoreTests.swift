@@ -104,6 +104,27 @@ struct EngineCoreTests {
         #expect(CoreHarness.sent(welcome).contains(.nick("victim")))
     }
 
+    /// Away belongs to the user, not the session: every new session is told once, whatever
+    /// was typed offline; after /back, nothing is.
+    @Test func awayIsToldToEveryNewSessionUntilBack() {
+        var harness = CoreHarness()
+        harness.handle(.start)
+        harness.connectAndWelcome()
+        #expect(CoreHarness.sent(harness.handle(.command(.away(reason: "lunch")))) == [.away(reason: "lunch")])
+
+        harness.handle(.transportClosed(code: nil, description: "lost"))
+        harness.handle(.command(.away(reason: "dinner")))
+        harness.tickToNextDeadline()
+        let again = CoreHarness.sent(harness.connectAndWelcome())
+        #expect(again.filter { $0.type == "away" } == [.away(reason: "dinner")], "\(again)")
+        #expect(again.firstIndex { $0.type == "join" } ?? .max < again.firstIndex { $0.type == "away" } ?? 0)
+
+        harness.handle(.command(.away(reason: nil)))
+        harness.handle(.transportClosed(code: nil, description: "lost"))
+        harness.tickToNextDeadline()
+        #expect(!CoreHarness.sent(harness.connectAndWelcome()).contains { $0.type == "away" })
+    }
+
     @Test func aMessageTypedOfflineIsPendingThenSentOnceWithItsCID() {
         var harness = CoreHarness()
         harness.handle(.start)

@@ -27,6 +27,9 @@ struct MessageRoundTripTests {
         .history(.init(room: "general", before: 120, limit: 500)),
         .search(.init(text: "日本")),
         .search(.init(text: "hello", room: "general", limit: 100)),
+        .away(reason: "lunch 🍜"),
+        .away(reason: nil),
+        .whois(nick: "bob"),
     ]
 
     @Test("client message round trip", arguments: clientMessages)
@@ -64,6 +67,12 @@ struct MessageRoundTripTests {
         .history(.init(room: "general", before: nil, messages: [], more: false)),
         .found(.init(text: "hi", room: nil, matches: [message], more: true)),
         .found(.init(text: "hi", room: "general", matches: [], more: false)),
+        .members(room: "general", members: ["alice", "bob"], away: ["bob"]),
+        .joined(
+            .init(room: "g", epoch: "e", topic: "", members: ["a", "b"], history: [], more: false, away: ["b"])),
+        .away(.init(nick: "bob", reason: "lunch")),
+        .away(.init(nick: "bob", reason: nil)),
+        .whois(.init(nick: "bob", rooms: ["general"], away: nil, since: 1_700_000_000_000, idle: 42)),
     ]
 
     @Test("server message round trip", arguments: serverMessages)
@@ -130,6 +139,10 @@ struct DecodingErrorTests {
         (#"{"type":"history","room":"r","limit":0}"#, .badRequest, "history"),
         (#"{"type":"history","room":"r","limit":501}"#, .badRequest, "history"),
         (#"{"type":"history","before":5}"#, .badRequest, "history"),
+        (#"{"type":"away","reason":"  "}"#, .badRequest, "away"),
+        (#"{"type":"away","reason":"\#(String(repeating: "x", count: 201))"}"#, .badRequest, "away"),
+        (#"{"type":"away","reason":"a\u001b[2J"}"#, .badText, "away"),
+        (#"{"type":"whois"}"#, .badRequest, "whois"),
         (#"{"type":"search","text":"   "}"#, .badRequest, "search"),
         (#"{"type":"search","text":"\#(String(repeating: "x", count: 257))"}"#, .badRequest, "search"),
         (#"{"type":"search","text":"x","limit":101}"#, .badRequest, "search"),

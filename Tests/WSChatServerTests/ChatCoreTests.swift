@@ -95,7 +95,7 @@ import WSChatTestSupport
         mutating func user(_ nick: String) async throws -> ConnectionID {
             let id = ConnectionID()
             feed(.connected(id))
-            feed(.hello(.init(nick: nick), from: id))
+            feed(.hello(.init(nick: nick), from: id, now: 500))
             try await settle()
             let welcome = take(id)
             guard welcome.map(\.type) == ["welcome"] else { throw TestFailure("\(nick) got \(welcome)") }
@@ -115,6 +115,54 @@ import WSChatTestSupport
 
     static func texts(_ messages: [ServerMessage]) -> [String] {
         messages.compactMap { if case .message(let m) = $0 { m.text } else { nil } }
+    }
+
+    /// `away` is heard once by everyone who shares a room with the user (and the user), shown
+    /// in `who`, in a late joiner's `joined` and in `whois`; `away` without a reason is back.
+    @Test func awayIsHeardOnceAndShownInWhoJoinedAndWhois() async throws {
+        var desk = Desk()
+        let alice = try await desk.user("alice")
+        let bob = try await desk.user("bob")
+        let carol = try await desk.user("carol")
+        for room in ["one", "two"] {
+            try await desk.send(.join(.init(room: room)), from: alice)
+            try await desk.send(.join(.init(room: room)), from: bob)
+        }
+        _ = (desk.take(alice), desk.take(bob))
+
+        try await desk.send(.away(reason: "lunch"), from: alice)
+        let notice = ServerMessage.away(.init(nick: "alice", reason: "lunch"))
+        #expect(desk.take(bob) == [notice], "once, though they share two rooms")
+        #expect(desk.take(alice) == [notice], "the user's confirmation")
+        #expect(desk.take(carol).isEmpty, "no shared room")
+
+        try await desk.send(.who(room: "one"), from: carol)
+        #expect(desk.take(carol) == [.members(room: "one", members: ["alice", "bob"], away: ["alice"])])
+        try await desk.send(.join(.init(room: "two")), from: carol)
+        guard case .joined(let joined) = desk.take(carol).first else { throw TestFailure("carol did not join") }
+        #expect(joined.away == ["alice"])
+
+        desk.feed(.message(.say(.init(room: "one", text: "hi", cid: "b1")), from: bob, now: 61_000))
+        try await desk.settle()
+        desk.feed(.message(.whois(nick: "ALICE"), from: carol, now: 301_000))
+        desk.feed(.message(.whois(nick: "bob"), from: carol, now: 301_000))
+        #expect(
+            desk.take(carol).filter { $0.type == "whois" } == [
+                .whois(.init(nick: "alice", rooms: ["one", "two"], away: "lunch", since: 500, idle: 300)),
+                .whois(.init(nick: "bob", rooms: ["one", "two"], away: nil, since: 500, idle: 240)),
+            ])
+        try await desk.send(.whois(nick: "nobody"), from: carol)
+        guard case .error(let unknown)? = desk.take(carol).first else { throw TestFailure("no error for nobody") }
+        #expect(unknown.code == .noSuchNick && unknown.message == "nobody is not connected")
+
+        _ = desk.take(bob)
+        try await desk.send(.away(reason: nil), from: alice)
+        #expect(desk.take(bob) == [.away(.init(nick: "alice", reason: nil))])
+        #expect(desk.take(carol) == [.away(.init(nick: "alice", reason: nil))], "carol shares #two now")
+        try await desk.send(.away(reason: nil), from: alice)
+        #expect(desk.take(bob).isEmpty, "back twice is said once")
+        try await desk.send(.who(room: "one"), from: carol)
+        #expect(desk.take(carol) == [.members(room: "one", members: ["alice", "bob"])])
     }
 
     @Test func aWholeConversation() async throws {
@@ -263,7 +311,7 @@ import WSChatTestSupport
         var desk = Desk(clustered: true)
         let dave = ConnectionID()
         desk.feed(.connected(dave))
-        desk.feed(.hello(.init(nick: "victim"), from: dave))
+        desk.feed(.hello(.init(nick: "victim"), from: dave, now: 500))
         guard case .claimNick(let claim) = desk.io.removeFirst() else { throw TestFailure("no claim") }
         desk.feed(.completed(.nickClaimed(claim, false)))
         #expect(desk.hellos[dave] == .refused)
@@ -273,7 +321,7 @@ import WSChatTestSupport
         // Granted after the connection went: the cluster is told to let it go.
         let eve = ConnectionID()
         desk.feed(.connected(eve))
-        desk.feed(.hello(.init(nick: "eve"), from: eve))
+        desk.feed(.hello(.init(nick: "eve"), from: eve, now: 500))
         guard case .claimNick(let eves) = desk.io.removeFirst() else { throw TestFailure("no claim") }
         desk.feed(.disconnected(eve, reason: "connection lost"))
         desk.feed(.completed(.nickClaimed(eves, true)))

@@ -60,7 +60,7 @@ struct ClusterTests {
         let topic = try await bob.next { if case .topic(let t) = $0 { t } else { nil } }
         #expect(topic == .init(room: "general", topic: "one server", by: "ada"))
         try await bob.send(.who(room: "general"))
-        let members = try await bob.next { if case .members(_, let m) = $0 { m } else { nil } }
+        let members = try await bob.next { if case .members(_, let m, _) = $0 { m } else { nil } }
         #expect(Set(members) == ["ada", "bob"])
         try await ada.send(.list)
         let rooms = try await ada.next { if case .rooms(let r) = $0 { r } else { nil } }
@@ -161,7 +161,7 @@ struct ClusterTests {
         #expect(quit.nick == "ada" && quit.event == .quit)
         #expect(noticedAfter < .seconds(30), "ada quit \(noticedAfter) after her node died")
         try await bob.send(.who(room: "general"))
-        #expect(try await bob.next { if case .members(_, let m) = $0 { m } else { nil } } == ["bob"])
+        #expect(try await bob.next { if case .members(_, let m, _) = $0 { m } else { nil } } == ["bob"])
         var missed: [ChatMessage] = []
         for n in 1...5 { missed.append(try await bob.say("while a is down \(n)", in: "general")) }
 

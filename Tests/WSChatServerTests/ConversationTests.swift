@@ -148,6 +148,33 @@ struct ConversationTests {
         try await server.stop()
     }
 
+    /// Over real sockets: away is heard by a room's members, shown in who and whois, and
+    /// back clears it; an unknown nick is named in the error.
+    @Test func awayAndWhoisOverTheWire() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.user("alice")
+        let bob = try await server.user("bob")
+        try await alice.join("general")
+        try await bob.join("general")
+        _ = try await alice.next()
+
+        try await alice.send(.away(reason: "lunch 🍜"))
+        #expect(try await bob.next() == .away(.init(nick: "alice", reason: "lunch 🍜")))
+        #expect(try await alice.next() == .away(.init(nick: "alice", reason: "lunch 🍜")))
+        try await bob.send(.who(room: "general"))
+        #expect(try await bob.next() == .members(room: "general", members: ["alice", "bob"], away: ["alice"]))
+        try await bob.send(.whois(nick: "Alice"))
+        guard case .whois(let whois) = try await bob.next() else { throw TestFailure("no whois") }
+        #expect(whois.nick == "alice" && whois.rooms == ["general"] && whois.away == "lunch 🍜")
+        #expect(whois.idle >= 0 && whois.since > 1_700_000_000_000)
+        try await bob.send(.whois(nick: "nobody"))
+        guard case .error(let error) = try await bob.next() else { throw TestFailure("no error") }
+        #expect(error.code == .noSuchNick && error.ref == "nobody")
+
+        try await alice.send(.away(reason: nil))
+        #expect(try await bob.next() == .away(.init(nick: "alice", reason: nil)))
+    }
+
     @Test func listAndWhoDescribeRoomsWithMembers() async throws {
         let server = try await TestServer.start()
         let alice = try await server.user("alice")

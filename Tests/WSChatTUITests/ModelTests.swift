@@ -388,6 +388,40 @@ struct ModelTests {
         #expect(Self.contents(model).last == "bob is not ignored")
     }
 
+    /// Others' away and back are marked in the rooms shared with them (and said there once);
+    /// the user's own is said where they are and kept for the status bar; whois is listed.
+    @Test func awayIsMarkedInSharedRoomsAndWhoisIsListed() {
+        var model = Self.inRooms("general", "rust")
+        let away = UIEvent.engine(.server(.away(.init(nick: "Bob", reason: "lunch")), raw: ""))
+        _ = model.handle(away)
+        #expect(model.buffers.filter { $0.away.contains("bob") }.count == 2)
+        #expect(Self.contents(model).last == "Bob is away: lunch")
+        _ = model.handle(.engine(.server(.away(.init(nick: "bob", reason: nil)), raw: "")))
+        #expect(model.buffers.allSatisfy { $0.away.isEmpty } && Self.contents(model).last == "bob is back")
+
+        _ = model.handle(.engine(.server(.away(.init(nick: "alice", reason: "brb")), raw: "")))
+        #expect(model.awayReason == "brb")
+        #expect(Self.contents(model).last == "you are away: brb (/back when you are back)")
+        let lines = model.currentBuffer.lines.count
+        _ = model.handle(.engine(.server(.away(.init(nick: "alice", reason: "brb")), raw: "")))
+        #expect(model.currentBuffer.lines.count == lines, "told again after a reconnect: not said again")
+        #expect(Renderer.render(model, now: .now).grid.text.contains("[alice] test · away ·"))
+
+        _ = model.handle(
+            .engine(.server(.members(room: "general", members: ["alice", "bob"], away: ["alice"]), raw: "")))
+        #expect(Self.contents(model).last == "#general: alice (away) bob")
+        model.timeZone = TimeZone(identifier: "UTC")!
+        _ = model.handle(
+            .engine(
+                .server(
+                    .whois(.init(nick: "bob", rooms: ["general", "rust"], away: "lunch", since: 0, idle: 3720)),
+                    raw: "")))
+        #expect(
+            Self.contents(model).suffix(3) == [
+                "bob: in #general #rust", "bob: connected since 1970-01-01 00:00, idle 1 h 2 min", "bob: away: lunch",
+            ])
+    }
+
     /// The scrollback setting bounds every buffer, also ones opened later; what is trimmed is
     /// fetched again when the user scrolls up to it.
     @Test func buffersKeepTheConfiguredScrollback() {

@@ -159,10 +159,12 @@ struct PlainFormatter {
                 : rooms.map {
                     "-- #\(TerminalText.singleLine($0.room)) (\($0.members)) \(TerminalText.singleLine($0.topic))"
                 }
-        case .members(let room, let members):
-            return [
-                "-- #\(TerminalText.singleLine(room)): \(members.map(TerminalText.singleLine).joined(separator: " "))"
-            ]
+        case .members(let room, let members, let away):
+            return ["-- #\(TerminalText.singleLine(room)): \(PresenceText.members(members, away: away))"]
+        case .away(let away):
+            return ["-- " + PresenceText.away(away, isOwn: false)]
+        case .whois(let whois):
+            return PresenceText.whois(whois, timeZone: .current).map { "-- " + $0 }
         case .pong(let t):
             return ["-- pong \(t)"]
         case .error(let error):

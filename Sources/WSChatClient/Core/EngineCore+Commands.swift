@@ -46,6 +46,12 @@ extension EngineCore {
             sendQueue.append(.history(.init(room: room, before: before)))
         case .search(let text, let room):
             sendQueue.append(.search(.init(text: text, room: room)))
+        case .away(let reason):
+            awayReason = reason
+            sendQueue.removeAll { if case .away = $0 { true } else { false } }
+            sendQueue.append(.away(reason: reason))
+        case .whois(let nick):
+            sendQueue.append(.whois(nick: nick))
         case .reconnect:
             if transport != .none { actions.append(.disconnect) }
             transport = .none

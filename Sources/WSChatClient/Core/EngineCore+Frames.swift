@@ -38,7 +38,7 @@ extension EngineCore {
                 sendQueue.append(.nick(desiredNick))
             }
             emit(message, raw: text)
-        case .topic, .rooms, .members, .history, .found:
+        case .topic, .rooms, .members, .history, .found, .away, .whois:
             emit(message, raw: text)
         }
     }
@@ -63,9 +63,11 @@ extension EngineCore {
         }
         resentDirectCIDs = Set(outbox.pending.filter { if case .nick = $0.target { true } else { false } }.map(\.cid))
         peerReturnDeadline = now + Self.peerReturnWindow
-        let userCommands = sendQueue
+        // A new session is not away: the reason is told again (once, whatever was typed offline).
+        let userCommands = sendQueue.filter { if case .away = $0 { false } else { true } }
         sendQueue = roomOrder.compactMap { rooms[$0].map { .join($0.join) } }
         sendQueue += outbox.pending.map(\.clientMessage)
+        if let awayReason { sendQueue.append(.away(reason: awayReason)) }
         sendQueue += userCommands
     }
 

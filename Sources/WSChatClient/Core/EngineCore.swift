@@ -62,6 +62,8 @@ public struct EngineCore<Random: RandomNumberGenerator> {
     static var peerReturnWindow: Duration { .seconds(60) }
     static var peerReturnRetry: Duration { .seconds(5) }
     var lastReportedState: ConnectionState?
+    /// The away reason the user set (`away`), told to every new session until they are back.
+    var awayReason: String?
     var actions: [Action] = []
 
     public init(configuration: ClientConfiguration, random: Random) {

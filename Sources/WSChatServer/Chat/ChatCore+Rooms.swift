@@ -92,7 +92,7 @@ extension ChatCore {
                 .init(
                     room: room.name, epoch: room.epoch, topic: room.topic,
                     members: memberNicks(room) + remoteMembers, history: page.messages, more: page.more,
-                    reset: request.reset)),
+                    reset: request.reset, away: awayNicks(room))),
             to: id, into: &actions)
         for message in live {
             send(.message(message), to: id, into: &actions)
@@ -294,11 +294,19 @@ extension ChatCore {
     func answerWho(_ name: RoomName, for id: ConnectionID, remote: [String], into actions: inout [Action]) {
         let room = rooms[name.key]
         send(
-            .members(room: room?.name ?? name.name, members: (room.map(memberNicks) ?? []) + remote), to: id,
-            into: &actions)
+            .members(
+                room: room?.name ?? name.name, members: (room.map(memberNicks) ?? []) + remote,
+                away: room.flatMap(awayNicks)),
+            to: id, into: &actions)
     }
 
     func memberNicks(_ room: Room) -> [String] {
         room.members.compactMap { sessions[$0]?.nick?.name }
+    }
+
+    /// The members marked away, or nil when none is (the field is then left out).
+    func awayNicks(_ room: Room) -> [String]? {
+        let away = room.members.compactMap { id in sessions[id].flatMap { $0.away != nil ? $0.nick?.name : nil } }
+        return away.isEmpty ? nil : away
     }
 }

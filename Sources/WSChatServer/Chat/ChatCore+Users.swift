@@ -56,6 +56,37 @@ extension ChatCore {
         actions.append(.helloSettled(id, .welcomed))
     }
 
+    /// `away` with a reason marks the user away, without one back: the members of their
+    /// rooms hear it once each, and so does the user (as the confirmation). On a cluster's
+    /// node only its own users hear it; `whois` and `who` there show it.
+    mutating func setAway(_ reason: String?, from id: ConnectionID, into actions: inout [Action]) {
+        guard let nick = nick(of: id), let session = sessions[id] else { return }
+        let notice = ServerMessage.away(.init(nick: nick.name, reason: reason))
+        guard session.away != reason else { return send(notice, to: id, into: &actions) }
+        sessions[id]?.away = reason
+        var recipients: Set<ConnectionID> = [id]
+        for key in session.rooms { recipients.formUnion(rooms[key]?.members ?? []) }
+        broadcast(notice, to: recipients, into: &actions)
+    }
+
+    /// What this server knows of a connected nick: its rooms, whether it is away, since when
+    /// it is connected and how long it has been quiet.
+    func whois(_ raw: String, for id: ConnectionID, now: Int64, into actions: inout [Action]) throws(ProtocolError) {
+        guard let wanted = try? Nick(validating: raw), let owner = nickOwners[wanted.key],
+            let session = sessions[owner], let nick = session.nick
+        else {
+            let scope = clustered ? " to this node (whois sees the users of the node you are on)" : ""
+            throw ProtocolError(.noSuchNick, "\(raw) is not connected\(scope)", ref: raw)
+        }
+        let roomNames = session.rooms.compactMap { rooms[$0]?.name }.sorted { $0.lowercased() < $1.lowercased() }
+        send(
+            .whois(
+                .init(
+                    nick: nick.name, rooms: roomNames, away: session.away, since: session.helloAt,
+                    idle: max(0, now - session.lastActive) / 1000)),
+            to: id, into: &actions)
+    }
+
     mutating func changeNick(to raw: String, from id: ConnectionID, into actions: inout [Action]) throws(ProtocolError)
     {
         guard let old = nick(of: id) else { return }

@@ -17,8 +17,8 @@ struct ChatCore {
         case disconnected(ConnectionID, reason: String)
         /// The server is stopping: every connection is closed with 1001, and so are later ones.
         case shutdown
-        /// The first message of a connection.
-        case hello(ClientMessage.Hello, from: ConnectionID)
+        /// The first message of a connection, at `now` (ms since 1970).
+        case hello(ClientMessage.Hello, from: ConnectionID, now: Int64)
         /// A message from a connection that has said `hello`, at `now` (ms since 1970).
         case message(ClientMessage, from: ConnectionID, now: Int64)
         case completed(Completion)
@@ -168,6 +168,11 @@ struct ChatCore {
         /// Keys of every nick this connection has held: a resent `say` or `dm` is recognised
         /// as its own after a nick change, and never matches another sender's `cid`.
         var heldNicks: Set<String> = []
+        /// Why the user is away, while they are (`away`).
+        var away: String?
+        /// When `hello` came, and when the user last sent a message (ms since 1970), for `whois`.
+        var helloAt: Int64 = 0
+        var lastActive: Int64 = 0
     }
 
     let configuration: ChatServerConfiguration
@@ -209,7 +214,9 @@ struct ChatCore {
         case .shutdown:
             shuttingDown = true
             for id in sessions.keys { actions.append(.close(id, .goingAway, reason: "server shutting down")) }
-        case .hello(let hello, let id):
+        case .hello(let hello, let id, let now):
+            sessions[id]?.helloAt = now
+            sessions[id]?.lastActive = now
             self.hello(hello, from: id, into: &actions)
         case .message(let message, let id, let now):
             receive(message, from: id, now: now, into: &actions)
@@ -232,8 +239,12 @@ struct ChatCore {
                     .badRequest, "hello was already accepted; use nick to change your nick", ref: "hello")
             case .join(let join): try self.join(join, from: id, into: &actions)
             case .part(let room): try part(room, from: id, into: &actions)
-            case .say(let say): try self.say(say, from: id, now: now, into: &actions)
-            case .dm(let dm): try directMessage(dm, from: id, now: now, into: &actions)
+            case .say(let say):
+                sessions[id]?.lastActive = now
+                try self.say(say, from: id, now: now, into: &actions)
+            case .dm(let dm):
+                sessions[id]?.lastActive = now
+                try directMessage(dm, from: id, now: now, into: &actions)
             case .nick(let nick): try changeNick(to: nick, from: id, into: &actions)
             case .topic(let room, let topic): try setTopic(topic, in: room, from: id, into: &actions)
             case .list: listRooms(for: id, into: &actions)
@@ -242,6 +253,8 @@ struct ChatCore {
             case .quit(let reason): quit(id, reason: reason, into: &actions)
             case .history(let request): try olderHistory(request, from: id, into: &actions)
             case .search(let request): try search(request, from: id, into: &actions)
+            case .away(let reason): setAway(reason, from: id, into: &actions)
+            case .whois(let nick): try whois(nick, for: id, now: now, into: &actions)
             }
         } catch {
             fail(id, error.ref == nil ? error.answering(message.type) : error, into: &actions)

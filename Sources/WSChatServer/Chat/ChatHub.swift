@@ -60,7 +60,7 @@ actor ChatHub {
 
     /// Admits a connection under a nick, or says why not.
     func hello(_ hello: ClientMessage.Hello, from id: ConnectionID) async -> HelloOutcome {
-        await run(.hello(hello, from: id)) ?? .closed
+        await run(.hello(hello, from: id, now: Self.now())) ?? .closed
     }
 
     /// Handles one decoded frame from a connection that has said `hello`.

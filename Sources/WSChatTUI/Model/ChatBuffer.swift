@@ -17,6 +17,8 @@ public struct ChatBuffer: Equatable, Sendable {
     public var name: String
     public var topic = ""
     public var members: [String] = []
+    /// Keys of the members marked away.
+    public var away: Set<String> = []
     public var lines: [BufferLine] = []
     /// Lines that arrived while this buffer was not on screen.
     public var unread = 0

@@ -63,6 +63,7 @@ extension ChatModel {
             buffers[index].name = joined.room
             buffers[index].topic = joined.topic
             buffers[index].members = joined.members
+            buffers[index].away = Set((joined.away ?? []).map { Self.key(nick: $0) })
             for message in joined.history where !isIgnored(message.from) { _ = show(message, in: index, live: false) }
             if let wanted = switchToRoom, Self.key(room: wanted) == Self.key(room: joined.room) {
                 switchToRoom = nil
@@ -100,6 +101,7 @@ extension ChatModel {
                 append(BufferLine(time: nil, content: .event("\(presence.nick) joined")), to: index)
             case .part, .quit:
                 buffers[index].members.removeAll { Self.key(nick: $0) == Self.key(nick: presence.nick) }
+                buffers[index].away.remove(Self.key(nick: presence.nick))
                 let verb = presence.event == .part ? "left" : "quit"
                 append(BufferLine(time: nil, content: .event("\(presence.nick) \(verb)\(reason)")), to: index)
             }
@@ -112,6 +114,7 @@ extension ChatModel {
                     guard let position = buffers[index].members.firstIndex(where: { Self.key(nick: $0) == oldKey })
                     else { continue }
                     buffers[index].members[position] = new
+                    if buffers[index].away.remove(oldKey) != nil { buffers[index].away.insert(Self.key(nick: new)) }
                     append(BufferLine(time: nil, content: .event("\(old) is now \(new)")), to: index)
                 case .direct(let key) where key == oldKey:
                     buffers[index] = renamed(buffers[index], to: new)
@@ -131,9 +134,16 @@ extension ChatModel {
             for room in rooms {
                 note(.notice("  #\(room.room) (\(room.members))\(room.topic.isEmpty ? "" : " — \(room.topic)")"))
             }
-        case .members(let room, let members):
-            if let index = index(of: .room(key: Self.key(room: room))) { buffers[index].members = members }
-            note(.notice("#\(room): \(members.isEmpty ? "nobody" : members.joined(separator: " "))"))
+        case .members(let room, let members, let away):
+            if let index = index(of: .room(key: Self.key(room: room))) {
+                buffers[index].members = members
+                buffers[index].away = Set((away ?? []).map { Self.key(nick: $0) })
+            }
+            note(.notice("#\(room): \(PresenceText.members(members, away: away))"))
+        case .away(let away):
+            markAway(away)
+        case .whois(let whois):
+            for line in PresenceText.whois(whois, timeZone: timeZone) { note(.notice(line)) }
         case .pong:
             break
         case .history(let page):
@@ -155,6 +165,32 @@ extension ChatModel {
             note(.error("\(error.code.rawValue): \(error.message)"))
         }
         return []
+    }
+
+    /// Someone is away or back: marked in the rooms they share with the user (and said in
+    /// them, and in a DM buffer with them); the user's own change is said where they are.
+    private mutating func markAway(_ away: ServerMessage.Away) {
+        let key = Self.key(nick: away.nick)
+        if key == Self.key(nick: nick) {
+            // Told again after each reconnect (the engine restores it): said only when it changes.
+            if awayReason != away.reason { note(.notice(PresenceText.away(away, isOwn: true))) }
+            awayReason = away.reason
+            return
+        }
+        let line = BufferLine(time: nil, content: .event(PresenceText.away(away, isOwn: false)))
+        for index in buffers.indices {
+            switch buffers[index].kind {
+            case .room where buffers[index].members.contains { Self.key(nick: $0) == key }:
+                let changed =
+                    away.reason == nil
+                    ? buffers[index].away.remove(key) != nil : buffers[index].away.insert(key).inserted
+                if changed || away.reason != nil { append(line, to: index) }
+            case .direct(let peer) where peer == key:
+                append(line, to: index)
+            default:
+                continue
+            }
+        }
     }
 
     /// A mention or direct message in a buffer the user is not looking at.

@@ -25,6 +25,8 @@ public struct ChatModel: Equatable, Sendable {
     /// Nicks whose messages are not shown (`/ignore`, `ignore` in config.toml), as typed.
     public private(set) var ignored: [String] = []
     private var ignoredKeys: Set<String> = []
+    /// Why the user is away, while the server says they are.
+    public var awayReason: String?
     /// The nick list pane is shown beside a room's messages (F7, `/nicklist`).
     public var showNickList = false
     /// Alt-J was pressed: the digits typed since (at most one), until the buffer number is whole.

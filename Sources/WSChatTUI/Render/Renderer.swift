@@ -141,7 +141,8 @@ public enum Renderer {
     }
 
     /// The room's members, right of the messages: a count, then the nicks in alphabetical
-    /// order (yours first), each in its colour; what does not fit is counted on the last row.
+    /// order (yours first), each in its colour (dimmed while away); what does not fit is
+    /// counted on the last row.
     static func drawNickList(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid) {
         guard layout.nickListWidth > 0, layout.messageRows > 0 else { return }
         let x = layout.nickListX
@@ -261,6 +262,7 @@ public enum Renderer {
         var segments: [(String, StyleKey)] = [
             (" [\(TerminalText.singleLine(model.nick))] \(TerminalText.singleLine(model.server)) · ", .status)
         ]
+        if model.awayReason != nil { segments += [("away", .statusOffline), (" · ", .status)] }
         if model.tlsUnverified {
             segments += [("⚠ TLS unverified", .statusOffline), (" · ", .status)]
         }
