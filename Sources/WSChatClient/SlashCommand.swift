@@ -183,6 +183,12 @@ public struct SlashCommand: Sendable {
         ) { _ in
             .local(.nickList, argument: "")
         },
+        SlashCommand(
+            "url", usage: "/url", example: "/url", "list the links of the latest messages (click one to open it)",
+            local: true
+        ) { _ in
+            .local(.links, argument: "")
+        },
         SlashCommand("clear", usage: "/clear", example: "/clear", "clear the current buffer", local: true) { _ in
             .local(.clear, argument: "")
         },
@@ -202,6 +208,8 @@ public enum LocalCommand: Equatable, Sendable {
     case ignore, unignore
     /// `/nicklist`: show or hide the nick list pane.
     case nickList
+    /// `/url`: the recent links.
+    case links
     /// `/topic` with no text: show the room's topic.
     case showTopic
 }

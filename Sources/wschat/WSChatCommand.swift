@@ -202,6 +202,7 @@ struct WSChatCommand: AsyncParsableCommand {
         options.timeFormat = file.timeFormat ?? .standard
         options.scrollback = file.scrollback ?? ChatBuffer.defaultMaxLines
         options.ignored = file.ignore ?? []
+        options.hyperlinks = file.hyperlinks ?? true
         options.saveIgnored = { nicks in
             do {
                 try ConfigFile.save(ignore: nicks, to: configPath)

@@ -422,6 +422,28 @@ struct ModelTests {
             ])
     }
 
+    /// `/url` lists the links of the latest messages, each once, newest last.
+    @Test func urlListsTheLatestLinks() {
+        var model = Self.inRooms("general")
+        Self.typed(&model, "/url")
+        _ = model.handle(.key(.enter))
+        #expect(Self.contents(model).last == "no links yet: /url lists the links of the latest messages")
+        _ = model.handle(Self.message("see https://a.example and http://b.example/x.", id: 1, cid: "1"))
+        _ = model.handle(Self.message("again https://a.example", from: "carol", id: 2, cid: "2"))
+        _ = model.handle(
+            .engine(
+                .server(
+                    .dm(DirectMessage(id: 1, ts: 0, from: "bob", to: "alice", text: "https://c.example", cid: "d")),
+                    raw: "")))
+        Self.typed(&model, "/url")
+        _ = model.handle(.key(.enter))
+        #expect(
+            Self.contents(model).suffix(3) == [
+                "1. http://b.example/x — bob in #general", "2. https://a.example — carol in #general",
+                "3. https://c.example — bob in a DM",
+            ])
+    }
+
     /// The scrollback setting bounds every buffer, also ones opened later; what is trimmed is
     /// fetched again when the user scrolls up to it.
     @Test func buffersKeepTheConfiguredScrollback() {

@@ -131,6 +131,34 @@ struct RendererTests {
         #expect(model.layout.nickListWidth == 0 && !Self.render(model).grid.text.contains("8 nicks"))
     }
 
+    @Test(arguments: [
+        ("see https://example.com/a?b=c.", ["https://example.com/a?b=c"]),
+        ("(docs: http://x.org/wiki/Foo_(bar)) and HTTPS://Y.org!", ["http://x.org/wiki/Foo_(bar)", "HTTPS://Y.org"]),
+        ("日本語https://例え.jp/パス。次", ["https://例え.jp/パス"]),
+        ("xhttps://no.example and https:// and mailto:a@b", []),
+        ("<https://in.brackets/x>", ["https://in.brackets/x"]),
+    ])
+    func linksAreFoundAsAReaderWouldClickThem(_ example: (String, [String])) {
+        #expect(Links.urls(in: example.0) == example.1)
+    }
+
+    /// A link is drawn in the link style and reported with its cells for OSC 8; one longer
+    /// than the text column flows from the pane's edge instead of being cut by indentation.
+    @Test func linksAreStyledReportedAndNeverIndented() throws {
+        let long = "https://example.com/" + String(repeating: "abcdefghij", count: 8)
+        let model = Self.model(width: 80, height: 8, messages: ["read https://a.example/x now", long])
+        let frame = Self.render(model)
+        let edge = Renderer.messageText(model.layout).x
+        let first = try #require(frame.links.first)
+        #expect(first == Renderer.Link(x: edge + 15, y: 1, text: "https://a.example/x", url: "https://a.example/x"))
+        #expect(frame.grid.row(1).dropFirst(edge).hasPrefix("00:00 bob read https://a.example/x now"))
+        #expect(frame.grid[first.x, 1].style == .link("https://a.example/x"))
+        let pieces = frame.links.dropFirst()
+        #expect(pieces.map(\.text).joined() == long && pieces.allSatisfy { $0.url == long })
+        #expect(pieces.dropFirst().allSatisfy { $0.x == edge }, "continuation rows start at the pane's edge: \(pieces)")
+        #expect(Links.terminalTarget("https://例.jp/a b") == "https://%E4%BE%8B.jp/a%20b")
+    }
+
     @Test func timesFollowTheConfiguredFormatAndKeepTheirColumn() throws {
         var model = Self.model(messages: ["hello"])
         model.timeFormat = try TimeFormat("%I:%M:%S %p")

@@ -24,6 +24,8 @@ public struct ConfigFile: Equatable, Sendable {
     public var highlights: [String]?
     /// How a mention or DM in another buffer reaches the desktop: "osc9", "osc777" or "off".
     public var notifications: DesktopNotification?
+    /// Whether links are sent to the terminal as OSC 8 hyperlinks (default: yes).
+    public var hyperlinks: Bool?
     /// Nicks whose messages the terminal UI hides (`/ignore` writes it).
     public var ignore: [String]?
     /// How message times are shown in the terminal UI.
@@ -47,6 +49,7 @@ public struct ConfigFile: Equatable, Sendable {
         time_format = "%H:%M"                # %H %M %S, %I %p (12-hour), %Y %m %d
         scrollback = 5000                    # lines kept per buffer; older ones are fetched again on scroll
         ignore = ["spammer"]                 # nicks whose messages are hidden (/ignore and /unignore edit it)
+        hyperlinks = true                    # links are clickable (OSC 8); false for a terminal that shows the codes
 
         [keepalive]
         interval = 15                        # seconds between pings
@@ -131,6 +134,9 @@ public struct ConfigFile: Equatable, Sendable {
                 }
                 config.notifications = style
             case "ignore": config.ignore = try strings(key, value)
+            case "hyperlinks":
+                guard let flag = value.bool else { throw fail(key, "must be true or false") }
+                config.hyperlinks = flag
             case "time_format":
                 let pattern = try string(key, value)
                 do throws(TimeFormatError) {
@@ -163,7 +169,7 @@ public struct ConfigFile: Equatable, Sendable {
             default:
                 throw fail(
                     key,
-                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, highlights, notifications, time_format, scrollback, ignore, password_file, insecure, ca_file, [keepalive], [reconnect])"
+                    "unknown key (known: server, servers, nick, rooms, theme, log_file, chat_logs, highlights, notifications, time_format, scrollback, ignore, hyperlinks, password_file, insecure, ca_file, [keepalive], [reconnect])"
                 )
             }
         }

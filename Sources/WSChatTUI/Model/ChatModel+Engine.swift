@@ -83,6 +83,7 @@ extension ChatModel {
             if isIgnored(dm.from) { return [] }
             let own = Self.key(nick: dm.from) == Self.key(nick: nick)
             let index = directBuffer(own ? dm.to : dm.from)
+            rememberLinks(in: dm.text, from: dm.from, place: own ? "a DM to \(dm.to)" : "a DM")
             if replacePending(cid: dm.cid, in: index, with: dm.from, text: dm.text, action: false, time: dm.ts) {
                 return []
             }
@@ -217,6 +218,7 @@ extension ChatModel {
         {
             return false
         }
+        rememberLinks(in: message.text, from: message.from, place: "#" + message.room)
         let line = messageLine(message)
         return append(line, to: index, highlight: line.mentions) && live
     }

@@ -231,6 +231,13 @@ extension ChatModel {
             return unignore(argument)
         case .nickList:
             showNickList.toggle()
+        case .links:
+            if recentLinks.isEmpty {
+                note(.notice("no links yet: /url lists the links of the latest messages"))
+            }
+            for (number, link) in recentLinks.enumerated() {
+                note(.notice("\(number + 1). \(link.url) — \(link.from) in \(link.place)"))
+            }
         case .buffer:
             if let number = Int(argument) {
                 switchToBuffer(number: number)

@@ -27,6 +27,28 @@ public struct ChatModel: Equatable, Sendable {
     private var ignoredKeys: Set<String> = []
     /// Why the user is away, while the server says they are.
     public var awayReason: String?
+    /// The links of the latest messages, oldest first, for `/url`.
+    public private(set) var recentLinks: [RecentLink] = []
+    public static let maxRecentLinks = 30
+
+    public struct RecentLink: Equatable, Sendable {
+        public var url: String
+        public var from: String
+        /// `#room`, or "a DM" ("a DM to bob" for the user's own).
+        public var place: String
+    }
+
+    /// Keeps the links of a message shown, for `/url`.
+    mutating func rememberLinks(in text: String, from: String, place: String) {
+        let urls = Links.urls(in: text)
+        guard !urls.isEmpty else { return }
+        for url in urls {
+            recentLinks.removeAll { $0.url == url }
+            recentLinks.append(RecentLink(url: url, from: from, place: place))
+        }
+        if recentLinks.count > Self.maxRecentLinks { recentLinks.removeFirst(recentLinks.count - Self.maxRecentLinks) }
+    }
+
     /// The nick list pane is shown beside a room's messages (F7, `/nicklist`).
     public var showNickList = false
     /// Alt-J was pressed: the digits typed since (at most one), until the buffer number is whole.

@@ -10,6 +10,16 @@ public enum Renderer {
         /// Where the hardware cursor goes: the input caret (input methods draw there).
         public var cursorX: Int
         public var cursorY: Int
+        /// The links on screen, for the terminal to make hyperlinks of.
+        public var links: [Link] = []
+    }
+
+    /// Cells that show (part of) a link: `text` from column `x` of row `y`.
+    public struct Link: Equatable, Sendable {
+        public var x: Int
+        public var y: Int
+        public var text: String
+        public var url: String
     }
 
     public static func render(_ model: ChatModel, now: ContinuousClock.Instant, timeZone: TimeZone = .current) -> Frame
@@ -21,11 +31,11 @@ public enum Renderer {
         }
         drawTitle(model, layout, &grid)
         drawChannels(model, layout, &grid)
-        drawMessages(model, layout, &grid, timeZone: timeZone)
+        let links = drawMessages(model, layout, &grid, timeZone: timeZone)
         drawNickList(model, layout, &grid)
         drawStatus(model, layout, &grid, now: now)
         let cursor = drawInput(model, layout, &grid)
-        return Frame(grid: grid, cursorX: cursor, cursorY: layout.inputRow)
+        return Frame(grid: grid, cursorX: cursor, cursorY: layout.inputRow, links: links)
     }
 
     // MARK: Panes
@@ -106,11 +116,13 @@ public enum Renderer {
         return 0
     }
 
-    static func drawMessages(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid, timeZone: TimeZone) {
+    /// Draws the current buffer's newest rows (above the scroll position); returns where links are.
+    static func drawMessages(_ model: ChatModel, _ layout: Layout, _ grid: inout CellGrid, timeZone: TimeZone) -> [Link]
+    {
         let buffer = model.currentBuffer
         let (x, width) = messageText(layout)
         let rows = layout.messageRows
-        guard rows > 0 else { return }
+        guard rows > 0 else { return [] }
 
         // Build rows bottom-up until the pane is full; skip `scrollBack` lines first.
         var pane: [[Wrapping.Segment]] = []
@@ -132,12 +144,18 @@ public enum Renderer {
             if pane.count == rows { pane.removeLast() }
             pane.append([(below, .key(.chatMore))])
         }
+        var links: [Link] = []
         for (row, segments) in pane.enumerated() {
             var column = x
             for segment in segments {
+                let start = column
                 column = grid.put(segment.text, x: column, y: row + 1, limit: layout.nickListX, style: segment.style)
+                if case .link(let url) = segment.style, column > start {
+                    links.append(Link(x: start, y: row + 1, text: segment.text, url: url))
+                }
             }
         }
+        return links
     }
 
     /// The room's members, right of the messages: a count, then the nicks in alphabetical
@@ -219,8 +237,12 @@ public enum Renderer {
             body = inert(text, style: textStyle)
         }
         let indent = prefix.reduce(0) { $0 + TextWidth.of($1.text) }
-        if indent * 2 > width {
-            // A narrow pane: the prefix gets its own row logic by flowing with the text.
+        let longLink = body.contains {
+            if case .link = $0.style { TextWidth.of($0.text) > width - indent } else { false }
+        }
+        if indent * 2 > width || longLink {
+            // A narrow pane, or a link longer than the text column: the text flows from the
+            // pane's edge, so that a link is never cut up by the indentation.
             return Wrapping.wrap(prefix + body, width: width)
         }
         let wrapped = Wrapping.wrap(body, width: width - indent)
@@ -229,8 +251,24 @@ public enum Renderer {
         }
     }
 
+    /// Text as segments: control characters as inert pictures, links in the link style.
     static func inert(_ text: String, style: Style) -> [Wrapping.Segment] {
-        TerminalText.runs(text).map { run in (run.text, run.isControl ? .key(.chatControl) : style) }
+        var segments: [Wrapping.Segment] = []
+        for run in TerminalText.runs(text) {
+            guard !run.isControl else {
+                segments.append((run.text, .key(.chatControl)))
+                continue
+            }
+            var rest = run.text.startIndex
+            for range in Links.ranges(in: run.text) {
+                if rest < range.lowerBound { segments.append((String(run.text[rest..<range.lowerBound]), style)) }
+                let url = String(run.text[range])
+                segments.append((url, .link(url)))
+                rest = range.upperBound
+            }
+            if rest < run.text.endIndex { segments.append((String(run.text[rest...]), style)) }
+        }
+        return segments
     }
 
     /// Message times as the user formats them, and the blank that stands in their column on

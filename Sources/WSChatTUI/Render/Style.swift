@@ -4,6 +4,9 @@ public enum Style: Hashable, Sendable {
     case key(StyleKey)
     /// A nick's colour: an index into the theme's nick palette.
     case nick(Int)
+    /// A URL (or the part of one on this row): drawn as `chat.link`, and sent to the
+    /// terminal as a hyperlink to the whole URL.
+    case link(String)
 }
 
 /// The theme keys, named by meaning (`chat.time`, `channels.unread`, …).
@@ -23,6 +26,7 @@ public enum StyleKey: String, CaseIterable, Sendable {
     case chatMarker = "chat.marker"
     case chatMore = "chat.more"
     case chatControl = "chat.control"
+    case chatLink = "chat.link"
     case channels = "channels"
     case channelsCurrent = "channels.current"
     case channelsUnread = "channels.unread"

@@ -1,5 +1,6 @@
 import CNcursesw
 import Glibc
+import WSChatClient
 
 /// The only code that touches the terminal: sets ncurses up, paints a `Renderer.Frame`,
 /// and turns what the terminal sends into `UIEvent`s. Use it from one thread.
@@ -10,6 +11,8 @@ final class CursesScreen {
     private static let controlRight = Int32(KEY_MAX) + 4
 
     private var theme = Theme.mono
+    /// Links on screen are sent as OSC 8 hyperlinks (`hyperlinks` in config.toml).
+    var hyperlinks = true
     private var attributes: [Style: (attr: attr_t, pair: Int16)] = [:]
     private var pairs: [Pair: Int16] = [:]
     private var pasting: String?
@@ -126,7 +129,10 @@ final class CursesScreen {
         }
         wmove(wschat_stdscr(), Int32(frame.cursorY), Int32(frame.cursorX))
         wrefresh(wschat_stdscr())
-        if !whole.isEmpty { writeWhole(whole, cursorX: frame.cursorX, cursorY: frame.cursorY) }
+        let links = hyperlinks ? frame.links : []
+        if !whole.isEmpty || !links.isEmpty {
+            writeOver(whole, links: links, cursorX: frame.cursorX, cursorY: frame.cursorY)
+        }
     }
 
     /// A cluster with more than one spacing character (a flag, a skin tone, a ZWJ sequence),
@@ -136,13 +142,22 @@ final class CursesScreen {
     }
 
     /// Writes clusters straight to the terminal at their cells, after every refresh (so also
-    /// whenever ncurses repainted their blanks), with their colours; then puts the cursor back
-    /// and the attributes where ncurses believes they are.
-    private func writeWhole(_ clusters: [(x: Int, y: Int, text: String, look: Theme.Look)], cursorX: Int, cursorY: Int)
-    {
+    /// whenever ncurses repainted their blanks), with their colours, and links again as OSC 8
+    /// hyperlinks (ncurses knows none: its cells are right, the terminal learns where they
+    /// point); then puts the cursor back and the attributes where ncurses believes they are.
+    private func writeOver(
+        _ clusters: [(x: Int, y: Int, text: String, look: Theme.Look)], links: [Renderer.Link], cursorX: Int,
+        cursorY: Int
+    ) {
         var output = ""
         for cluster in clusters {
             output += "\u{1B}[\(cluster.y + 1);\(cluster.x + 1)H\u{1B}[\(Self.sgr(cluster.look))m\(cluster.text)"
+        }
+        let linkLook = Self.sgr(theme.look(for: .key(.chatLink)))
+        for link in links {
+            output +=
+                "\u{1B}[\(link.y + 1);\(link.x + 1)H\u{1B}[\(linkLook)m"
+                + "\u{1B}]8;;\(Links.terminalTarget(link.url))\u{1B}\\\(link.text)\u{1B}]8;;\u{1B}\\"
         }
         output += "\u{1B}[0m\u{1B}[\(cursorY + 1);\(cursorX + 1)H"
         writeAll(output)
@@ -228,6 +243,7 @@ final class CursesScreen {
     }
 
     private func look(_ style: Style) -> (attr_t, Int16) {
+        if case .link = style { return look(.key(.chatLink)) }
         if let known = attributes[style] { return known }
         let look = theme.look(for: style)
         var attr = wschat_a_normal()

@@ -27,6 +27,8 @@ public final class TerminalApp: Sendable {
         /// How a mention or DM in another buffer reaches the desktop.
         public var notifications = DesktopNotification.osc9
         public var timeFormat = TimeFormat.standard
+        /// Links are sent to the terminal as OSC 8 hyperlinks.
+        public var hyperlinks = true
         /// Lines each buffer keeps.
         public var scrollback = ChatBuffer.defaultMaxLines
         /// Nicks ignored at start, and how a changed list is kept (nil: it was; else the reason
@@ -113,6 +115,7 @@ public final class TerminalApp: Sendable {
     private func loop() {
         let screen = CursesScreen()
         screen.start(resizeWake: wakeWrite)
+        screen.hyperlinks = options.hyperlinks
         defer { screen.stop() }
         var model = ChatModel(
             nick: options.nick, server: options.server, width: screen.size.width, height: screen.size.height)

@@ -39,6 +39,7 @@ public struct Theme: Equatable, Sendable {
         case .plain: return screen
         case .key(let key): look = looks[key] ?? Theme.mono.looks[key] ?? Look()
         case .nick(let index): look = nickPalette.isEmpty ? Look() : nickPalette[index % nickPalette.count]
+        case .link: return self.look(for: .key(.chatLink))
         }
         if look.foreground == .terminal { look.foreground = screen.foreground }
         if look.background == .terminal { look.background = screen.background }
@@ -166,6 +167,7 @@ public struct Theme: Equatable, Sendable {
             .chatMarker: look { $0.dim = true },
             .chatMore: look { $0.reverse = true },
             .chatControl: look { $0.reverse = true },
+            .chatLink: look { $0.underline = true },
             .channelsCurrent: look { $0.reverse = true },
             .channelsUnread: look { $0.bold = true },
             .channelsMention: look {
