@@ -134,6 +134,15 @@ public struct SlashCommand: Sendable {
             return .command(.search(text: text, room: everyRoom ? nil : line.room))
         },
         SlashCommand(
+            "goto", usage: "/goto N", example: "/goto 3",
+            "show match N of the last /search where it was said, with what came before and after it", local: true
+        ) { line in
+            guard line.words.count == 1, let number = Int(line.words[0]), number >= 1 else {
+                return .invalid("usage: /goto N (a match number of the last /search)")
+            }
+            return .local(.goto, argument: String(number))
+        },
+        SlashCommand(
             "reconnect", usage: "/reconnect", example: "/reconnect", "drop the connection and connect again now"
         ) { _ in
             .command(.reconnect)
@@ -210,6 +219,8 @@ public enum LocalCommand: Equatable, Sendable {
     case nickList
     /// `/url`: the recent links.
     case links
+    /// `/goto N`: a search match in its room.
+    case goto
     /// `/topic` with no text: show the room's topic.
     case showTopic
 }

@@ -8,9 +8,10 @@ public enum UserCommand: Equatable, Sendable {
     case topic(room: String, topic: String)
     case list
     case who(room: String)
-    /// A page of the room's messages older than `before` (the newest when nil), from the
-    /// server's history: answered by a `history` message.
-    case olderHistory(room: String, before: Int64?)
+    /// A page of the room's messages older than `before` (the newest when nil), at most
+    /// `limit` (the server's default when nil), from the server's history: answered by a
+    /// `history` message.
+    case olderHistory(room: String, before: Int64?, limit: Int? = nil)
     /// Stored messages containing `text`, in `room` or (nil) in every room: answered by `found`.
     case search(text: String, room: String?)
     /// Marked away with a reason, or (nil) back; kept across reconnects.

@@ -290,7 +290,7 @@ struct ModelTests {
             switch $0.content {
             case .message(_, let text, _, _): text
             case .event(let text), .notice(let text), .error(let text): text
-            case .match(let room, let from, let text): "#\(room) \(from) \(text)"
+            case .match(let number, let room, let from, let text): "[\(number)] #\(room) \(from) \(text)"
             default: "?"
             }
         }
@@ -312,7 +312,7 @@ struct ModelTests {
         #expect(model.currentBuffer.scrollBack == scrolled, "the view stays on what the user was reading")
 
         for _ in 0..<10 where model.currentBuffer.olderHistory == .more {
-            if case .perform(.olderHistory(_, let before))? = model.handle(.key(.pageUp)).first {
+            if case .perform(.olderHistory(_, let before, _))? = model.handle(.key(.pageUp)).first {
                 #expect(before == 21)
             }
         }
@@ -444,6 +444,56 @@ struct ModelTests {
             ])
     }
 
+    /// `/goto N` shows a search match in its room: scrolled to when the buffer holds it,
+    /// else after fetching the pages between (one request sized to reach it); a room not
+    /// joined, a number not listed and a match beyond the scrollback are explained.
+    @Test func gotoShowsASearchMatchWhereItWasSaid() {
+        var model = Self.inRooms("general")
+        for id in Int64(41)...60 { _ = model.handle(Self.message("m\(id)", id: id, cid: "c\(id)")) }
+        func found(_ ids: [(String, Int64)]) -> UIEvent {
+            let matches = ids.map { ChatMessage(room: $0.0, id: $0.1, ts: 0, from: "bob", text: "m\($0.1)", cid: "x") }
+            return .engine(.server(.found(.init(text: "m", room: nil, matches: matches, more: false)), raw: ""))
+        }
+        _ = model.handle(found([("general", 45), ("general", 10), ("other", 3)]))
+        #expect(
+            Self.contents(model).suffix(4) == [
+                "[1] #general bob m45", "[2] #general bob m10", "[3] #other bob m3",
+                "/goto N shows match N where it was said",
+            ])
+
+        Self.typed(&model, "/goto 1")
+        #expect(model.handle(.key(.enter)).isEmpty)
+        let lines = model.currentBuffer.lines
+        let position = lines.lastIndex { $0.id == 45 } ?? 0
+        #expect(model.currentBuffer.jumpTarget == 45)
+        #expect(model.currentBuffer.scrollBack == lines.count - 1 - position - ChatModel.jumpContext)
+
+        Self.typed(&model, "/goto 2")
+        #expect(model.handle(.key(.enter)) == [.perform(.olderHistory(room: "general", before: 41, limit: 51))])
+        #expect(
+            model.handle(Self.olderPage(11...40, before: 41, more: true)).isEmpty == false, "not there yet: asks again")
+        #expect(model.handle(Self.olderPage(1...10, before: 11, more: false)).isEmpty)
+        #expect(model.currentBuffer.jumpTarget == 10)
+        let after = model.currentBuffer.lines
+        #expect(model.currentBuffer.scrollBack == after.count - 1 - (after.lastIndex { $0.id == 10 } ?? 0) - 5)
+        #expect(Renderer.render(model, now: .now).grid.text.contains("m10"))
+
+        Self.typed(&model, "/goto 3")
+        _ = model.handle(.key(.enter))
+        #expect(Self.contents(model).last == "match 3 is in #other: /join other, then /goto 3 again")
+        Self.typed(&model, "/goto 9")
+        _ = model.handle(.key(.enter))
+        #expect(Self.contents(model).last == "no match 9: the last search found 3")
+
+        var small = Self.inRooms("general")
+        small.maxLinesPerBuffer = 100
+        _ = small.handle(Self.message("latest", id: 5000, cid: "l"))
+        _ = small.handle(found([("general", 10)]))
+        Self.typed(&small, "/goto 1")
+        _ = small.handle(.key(.enter))
+        #expect(Self.contents(small).last?.hasPrefix("that message is about 4990 messages before") == true)
+    }
+
     /// The scrollback setting bounds every buffer, also ones opened later; what is trimmed is
     /// fetched again when the user scrolls up to it.
     @Test func buffersKeepTheConfiguredScrollback() {
@@ -457,7 +507,7 @@ struct ModelTests {
         #expect(model.currentBuffer.scrollBack == 0, "the view stays at the bottom")
         let oldest = model.currentBuffer.lines.first { $0.id != nil }?.id ?? 0
         for _ in 0..<20 where model.currentBuffer.olderHistory == .more {
-            if case .perform(.olderHistory(_, let before))? = model.handle(.key(.pageUp)).first {
+            if case .perform(.olderHistory(_, let before, _))? = model.handle(.key(.pageUp)).first {
                 #expect(before == oldest)
                 return
             }
@@ -506,10 +556,11 @@ struct ModelTests {
         ]
         _ = model.handle(.engine(.server(.found(.init(text: "日本", room: nil, matches: matches, more: true)), raw: "")))
         #expect(
-            Self.contents(model).suffix(4) == [
-                "search \"日本\" in every room: 2+ found, newest first", "#rust bob 日本語 later",
-                "#general carol 日本語 earlier",
+            Self.contents(model).suffix(5) == [
+                "search \"日本\" in every room: 2+ found, newest first", "[1] #rust bob 日本語 later",
+                "[2] #general carol 日本語 earlier",
                 "more messages match: search for a longer text to narrow it",
+                "/goto N shows match N where it was said",
             ])
         #expect(model.currentBuffer.unread == 0)
     }

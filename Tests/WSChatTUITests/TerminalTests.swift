@@ -164,6 +164,19 @@ struct TerminalTests {
         try alice.press("Enter")
         let found = try await alice.waitFor("search \"line 17 日本\" in #general: 1 found")
         #expect(found.contains("#general writer line 17 日本語"), "the match shows its room and nick")
+
+        // A fresh client holds only the join's newest messages: /goto fetches back to the match.
+        let bob = try Self.wschat(["--nick", "bob", url], height: 20)
+        try await bob.waitFor("line 260 日本語")
+        try bob.type("/search line 17 日本")
+        try bob.press("Enter")
+        try await bob.waitFor("[1] ")
+        try bob.type("/goto 1")
+        try bob.press("Enter")
+        let there = try await bob.waitUntil("match 1 shown where it was said, with its neighbours") {
+            $0.contains("writer line 16 日本語") && $0.contains("writer line 18 日本語") && $0.contains("more below")
+        }
+        #expect(!there.contains("line 260 日本語"))
         server.signal(SIGTERM)
     }
 

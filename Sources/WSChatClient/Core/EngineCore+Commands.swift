@@ -42,8 +42,8 @@ extension EngineCore {
             sendQueue.append(.list)
         case .who(let room):
             sendQueue.append(.who(room: room))
-        case .olderHistory(let room, let before):
-            sendQueue.append(.history(.init(room: room, before: before)))
+        case .olderHistory(let room, let before, let limit):
+            sendQueue.append(.history(.init(room: room, before: before, limit: limit)))
         case .search(let text, let room):
             sendQueue.append(.search(.init(text: text, room: room)))
         case .away(let reason):

@@ -30,6 +30,8 @@ public struct ChatBuffer: Equatable, Sendable {
     public var scrollBack = 0
     /// Whether the server has older messages for this room than the buffer holds.
     public var olderHistory = OlderHistory.more
+    /// The message a jump to a search match went to, marked where it is drawn.
+    public var jumpTarget: Int64?
     /// The day of the newest line with a time, for the next day-change line.
     var newestDay: Range<Int64>?
     /// Lines typed here, oldest first, for Up/Down.
@@ -96,8 +98,8 @@ public struct BufferLine: Equatable, Sendable {
         case event(String)
         case notice(String)
         case error(String)
-        /// A message a search found, shown with its room (and, by the renderer, its date).
-        case match(room: String, from: String, text: String)
+        /// Match `number` of a search, shown with its room (and, by the renderer, its date).
+        case match(number: Int, room: String, from: String, text: String)
     }
 
     public var time: Int64?

@@ -149,6 +149,7 @@ extension ChatModel {
             break
         case .history(let page):
             showOlder(page)
+            return continueJump(after: page)
         case .found(let found):
             let scope = found.room.map { "#\($0)" } ?? "every room"
             let count = found.matches.isEmpty ? "nothing found" : "\(found.matches.count)\(found.more ? "+" : "") found"
@@ -156,11 +157,14 @@ extension ChatModel {
                 .notice(
                     "search \"\(found.text)\" in \(scope): \(count)\(found.matches.isEmpty ? "" : ", newest first")"))
             // A listing, not the buffer's own chronology: no day lines, no unread count.
-            for match in found.matches {
-                buffers[current].append(
-                    BufferLine(time: match.ts, content: .match(room: match.room, from: match.from, text: match.text)))
+            searchMatches = found.matches
+            for (number, match) in found.matches.enumerated() {
+                let content = BufferLine.Content.match(
+                    number: number + 1, room: match.room, from: match.from, text: match.text)
+                buffers[current].append(BufferLine(time: match.ts, content: content))
             }
             if found.more { note(.notice("more messages match: search for a longer text to narrow it")) }
+            if !found.matches.isEmpty { note(.notice("/goto N shows match N where it was said")) }
         case .error(let error):
             if error.ref == "history" { olderHistoryRefused(error) }
             note(.error("\(error.code.rawValue): \(error.message)"))

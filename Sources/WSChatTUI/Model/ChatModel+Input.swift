@@ -231,6 +231,8 @@ extension ChatModel {
             return unignore(argument)
         case .nickList:
             showNickList.toggle()
+        case .goto:
+            return goToMatch(number: Int(argument) ?? 0)
         case .links:
             if recentLinks.isEmpty {
                 note(.notice("no links yet: /url lists the links of the latest messages"))

@@ -84,3 +84,79 @@ extension ChatModel {
         return line
     }
 }
+
+/// `/goto N`: a search match shown where it was said, in its room's buffer: scrolled to if
+/// the buffer holds it, else the pages between the buffer's oldest message and it are
+/// fetched first (as scrolling up would), as far back as the buffer's scrollback reaches.
+extension ChatModel {
+    /// Lines shown under the match, so that it is read with what followed it.
+    static let jumpContext = 5
+
+    mutating func goToMatch(number: Int) -> [Effect] {
+        guard searchMatches.indices.contains(number - 1) else {
+            note(
+                .error(
+                    searchMatches.isEmpty
+                        ? "no search to go to: /search TEXT lists numbered matches first"
+                        : "no match \(number): the last search found \(searchMatches.count)"))
+            return []
+        }
+        let match = searchMatches[number - 1]
+        guard let index = index(of: .room(key: Self.key(room: match.room))) else {
+            note(.error("match \(number) is in #\(match.room): /join \(match.room), then /goto \(number) again"))
+            return []
+        }
+        switchTo(index)
+        return jump(to: Jump(roomKey: Self.key(room: match.room), id: match.id), in: index)
+    }
+
+    /// A page of older messages came: the jump waiting for it goes on.
+    mutating func continueJump(after page: ServerMessage.History) -> [Effect] {
+        guard let jump = pendingJump, jump.roomKey == Self.key(room: page.room),
+            let index = index(of: .room(key: jump.roomKey))
+        else { return [] }
+        return self.jump(to: jump, in: index)
+    }
+
+    private mutating func jump(to jump: Jump, in index: Int) -> [Effect] {
+        pendingJump = nil
+        let lines = buffers[index].lines
+        if let position = lines.lastIndex(where: { $0.id == jump.id }) {
+            buffers[index].jumpTarget = jump.id
+            buffers[index].scrollBack = max(0, lines.count - 1 - position - Self.jumpContext)
+            return []
+        }
+        guard let oldest = lines.lazy.compactMap(\.id).first, jump.id < oldest else {
+            note(
+                .error(
+                    "that message is no longer in #\(buffers[index].name) (deleted, or the room's history was pruned)"))
+            return []
+        }
+        let distance = oldest - jump.id
+        guard Int(distance) + lines.count <= buffers[index].maxLines else {
+            note(
+                .error(
+                    "that message is about \(distance) messages before what #\(buffers[index].name) shows, and "
+                        + "the buffer keeps \(buffers[index].maxLines) lines: raise scrollback in config.toml to go there"
+                ))
+            return []
+        }
+        switch buffers[index].olderHistory {
+        case .beginning:
+            note(.error("that message is no longer in #\(buffers[index].name) (the room's history was pruned)"))
+            return []
+        case .unsupported:
+            note(.error("this server cannot send older messages, so the match cannot be shown in its room"))
+            return []
+        case .loading:
+            pendingJump = jump  // the page on its way is looked at first
+            return []
+        case .more:
+            pendingJump = jump
+            buffers[index].olderHistory = .loading
+            buffers[index].prepend([BufferLine(time: nil, content: Self.loadingOlderLine)])
+            let limit = min(ClientMessage.maxHistoryLimit, Int(distance) + Self.jumpContext * 4)
+            return [.perform(.olderHistory(room: buffers[index].name, before: oldest, limit: limit))]
+        }
+    }
+}

@@ -49,6 +49,16 @@ public struct ChatModel: Equatable, Sendable {
         if recentLinks.count > Self.maxRecentLinks { recentLinks.removeFirst(recentLinks.count - Self.maxRecentLinks) }
     }
 
+    /// The matches of the latest search, numbered from 1 as listed, for `/goto`.
+    var searchMatches: [ChatMessage] = []
+    /// A `/goto` waiting for older pages of its room.
+    var pendingJump: Jump?
+
+    struct Jump: Equatable, Sendable {
+        let roomKey: String
+        let id: Int64
+    }
+
     /// The nick list pane is shown beside a room's messages (F7, `/nicklist`).
     public var showNickList = false
     /// Alt-J was pressed: the digits typed since (at most one), until the buffer number is whole.

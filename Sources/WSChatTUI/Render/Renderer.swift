@@ -130,7 +130,8 @@ public enum Renderer {
         let showMarker = buffer.readMarker.map { $0 > 0 && $0 < buffer.lines.count } ?? false
         let times = TimeColumn(model.timeFormat, timeZone: timeZone)
         while lineIndex >= 0 && pane.count < rows {
-            let formatted = format(buffer.lines[lineIndex], nick: model.nick, width: width, times: times)
+            let formatted = format(
+                buffer.lines[lineIndex], nick: model.nick, width: width, times: times, target: buffer.jumpTarget)
             pane.insert(contentsOf: formatted, at: 0)
             if showMarker, lineIndex == buffer.readMarker {
                 let rule = String(repeating: "─", count: max(0, (width - 5) / 2))
@@ -192,9 +193,13 @@ public enum Renderer {
     }
 
     /// A buffer line as wrapped rows: `HH:MM nick text`, continuation rows indented.
-    static func format(_ line: BufferLine, nick: String, width: Int, times: TimeColumn) -> [[Wrapping.Segment]] {
+    /// `target`: the message a `/goto` went to, its time drawn to stand out.
+    static func format(
+        _ line: BufferLine, nick: String, width: Int, times: TimeColumn, target: Int64? = nil
+    ) -> [[Wrapping.Segment]] {
         let time = times.text(line.time) + " "
-        var prefix: [Wrapping.Segment] = [(time, .key(.chatTime))]
+        let isTarget = target != nil && line.id == target
+        var prefix: [Wrapping.Segment] = [(time, .key(isTarget ? .chatMore : .chatTime))]
         var body: [Wrapping.Segment] = []
         let textStyle: Style = line.mentions ? .key(.chatMention) : .key(.chatText)
         switch line.content {
@@ -225,8 +230,9 @@ public enum Renderer {
         case .error(let text):
             prefix.append(("!! ", .key(.chatError)))
             body = inert(text, style: .key(.chatError))
-        case .match(let room, let from, let text):
+        case .match(let number, let room, let from, let text):
             prefix = [
+                ("[\(number)] ", .key(.chatMarker)),
                 (
                     (line.time.map { TimeFormat.isoDate.format($0, timeZone: times.timeZone) + " " } ?? "") + time,
                     .key(.chatTime)
