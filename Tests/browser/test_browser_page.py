@@ -90,6 +90,40 @@ def test_a_browser_user_and_a_terminal_user_chat_both_ways(server, terminal, bro
     tom.close()
 
 
+def test_scrolling_up_reads_older_messages_and_search_finds_them(server, terminal, browser):
+    tom = terminal("tom")
+    tom.wait_for("joined #general")
+    for n in range(1, 81):
+        tom.say(f"history line {n} 历史")
+    tom.wait_for("history line 80 历史")
+    open_page(browser, server, "alice")
+    wait_for(browser, lambda d: "history line 80 历史" in messages(d), "the newest messages")
+    assert "history line 1 历史" not in messages(browser), "a join brings only the newest page"
+
+    for _ in range(20):
+        if "beginning of #general" in messages(browser):
+            break
+        browser.execute_script("document.getElementById('messages').scrollTop = 0")
+        wait_for(browser, lambda d: "loading older messages" not in messages(d), "a page loaded")
+    shown = messages(browser)
+    assert "── beginning of #general ──" in shown, shown
+    for n in (1, 30, 80):
+        assert shown.count(f"history line {n} 历史") == 1, f"line {n} once:\n{shown}"
+    assert shown.index("history line 1 历史") < shown.index("history line 2 历史") < shown.index("history line 80 历史")
+
+    type_line(browser, "/search line 17 历")
+    wait_for(browser, lambda d: 'search "line 17 历" in #general: 1 found' in messages(d), "the search's answer")
+    match = browser.find_elements(By.CSS_SELECTOR, "#messages .line-match")
+    assert len(match) == 1 and "#general tom" in match[0].text and "history line 17 历史" in match[0].text
+
+    type_line(browser, "/away lunch")
+    tom.wait_for("alice is away: lunch")
+    tom.say("/whois alice")
+    tom.wait_for("alice: away: lunch")
+    assert console_errors(browser) == []
+    tom.close()
+
+
 def test_html_in_a_message_is_shown_as_text_and_runs_nothing(server, terminal, browser):
     open_page(browser, server, "alice")
     mallory = terminal("mallory")

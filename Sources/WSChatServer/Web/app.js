@@ -15,7 +15,11 @@ const $ = (id) => document.getElementById(id);
 
 /** A buffer: a room (key "#name") or a conversation with one nick (key "@nick"). */
 function makeBuffer(kind, name) {
-  return { kind, name, topic: "", members: [], lines: [], unread: 0, mention: false, lastId: null, epoch: null };
+  // older: "more" (scrolling to the top asks the server), "loading", "beginning" or "unsupported".
+  return {
+    kind, name, topic: "", members: [], away: new Set(), lines: [], unread: 0, mention: false, lastId: null,
+    epoch: null, older: "more",
+  };
 }
 
 const state = {
@@ -38,6 +42,9 @@ const state = {
   pingSentAt: new Map(),
   latency: null,
   stopped: null,
+  /** The away reason the user set, told to every new session until /back. */
+  away: null,
+  shownAway: null,
 };
 
 const fold = (name) => name.replace(/^#/, "").toLowerCase();
@@ -188,7 +195,9 @@ function fillLine(item, line) {
   time.className = "time";
   const date = new Date(line.time);
   time.dateTime = date.toISOString();
-  time.textContent = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const clock = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  // A search match may be from any day: it shows its date too.
+  time.textContent = line.kind === "match" ? `${date.toLocaleDateString()} ${clock}` : clock;
   item.append(time);
   if (line.from !== undefined) {
     const nick = document.createElement("span");
@@ -335,11 +344,15 @@ function receive(frame) {
     case "nick": return nickChanged(frame);
     case "topic": return topicChanged(frame);
     case "parted": return parted(frame);
-    case "members": return note(`#${frame.room}: ${frame.members.join(" ") || "nobody"}`);
+    case "members": return members(frame);
     case "rooms":
       return note(frame.rooms.length ? "rooms: " + frame.rooms.map((r) => `#${r.room} (${r.members})`).join(", ") : "no rooms have members");
     case "pong": return pong(frame);
     case "error": return serverError(frame);
+    case "history": return olderMessages(frame);
+    case "found": return found(frame);
+    case "away": return away(frame);
+    case "whois": return whois(frame);
     default: return undefined; // a newer server's frame: nothing to show
   }
 }
@@ -363,6 +376,14 @@ function welcomed(frame) {
     send(join);
   }
   for (const pending of state.outbox) send(pending.frame);
+  // A page asked for on the lost connection never comes: scrolling up asks again.
+  for (const [key, item] of state.buffers) {
+    if (item.older === "loading") {
+      removeLoadingLine(key);
+      item.older = "more";
+    }
+  }
+  if (state.away) send({ type: "away", reason: state.away });
 }
 
 function joined(frame) {
@@ -372,12 +393,13 @@ function joined(frame) {
   room.name = frame.room;
   room.topic = frame.topic;
   room.members = frame.members;
+  room.away = new Set((frame.away || []).map((n) => n.toLowerCase()));
   const reset = frame.reset === true;
   let history = frame.history;
   if (resumedFrom !== null && !reset) history = history.filter((m) => m.id > resumedFrom);
   if (reset) addLine(key, { kind: "notice", text: `the server lost the earlier history of #${frame.room}`, time: Date.now() });
   const paging = resumedFrom !== null && !reset && frame.more;
-  if (frame.more && !paging) addLine(key, { kind: "notice", text: `older messages in #${frame.room} are not shown`, time: Date.now() });
+  if (resumedFrom === null && !frame.more) room.older = "beginning";
   room.epoch = frame.epoch;
   if (resumedFrom === null || reset) room.lastId = 0;
   for (const message of history) showRoomMessage(key, message, false);
@@ -402,11 +424,115 @@ function showRoomMessage(key, message, live) {
   if (room.lastId !== null && message.id <= room.lastId && live) return; // seen before
   room.lastId = Math.max(room.lastId || 0, message.id);
   if (settle(message.cid, message)) return;
+  addLine(key, messageLine(message));
+}
+
+function messageLine(message) {
   const own = message.from.toLowerCase() === state.nick.toLowerCase();
-  addLine(key, {
-    kind: "message", from: message.from, text: message.text, action: message.action === true, time: message.ts,
-    own, mention: !own && mentions(message.text, state.nick),
-  });
+  return {
+    kind: "message", id: message.id, from: message.from, text: message.text, action: message.action === true,
+    time: message.ts, own, mention: !own && mentions(message.text, state.nick),
+  };
+}
+
+// MARK: Older messages, search, away
+
+const LOADING_TEXT = "loading older messages…";
+
+/** Scrolled to the top of a room: asks for the page before its oldest message. */
+function reachedTop() {
+  const shown = currentBuffer();
+  if (!shown || shown.kind !== "room" || shown.older !== "more" || !state.welcomed) return;
+  const oldest = shown.lines.find((line) => line.id !== undefined);
+  const request = { type: "history", room: shown.name };
+  if (oldest) request.before = oldest.id;
+  if (!send(request)) return;
+  shown.older = "loading";
+  prependLines(state.current, [{ kind: "event", text: LOADING_TEXT, time: Date.now() }]);
+}
+
+/** A page of older messages goes above what the buffer has; the view stays where it was. */
+function olderMessages(frame) {
+  const key = roomKey(frame.room);
+  const room = state.buffers.get(key);
+  if (!room) return;
+  removeLoadingLine(key);
+  const oldest = room.lines.find((line) => line.id !== undefined);
+  const lines = frame.messages.filter((m) => !oldest || m.id < oldest.id).map(messageLine);
+  room.older = frame.more ? "more" : "beginning";
+  if (!frame.more) lines.unshift({ kind: "event", text: `── beginning of #${room.name} ──`, time: Date.now() });
+  prependLines(key, lines);
+}
+
+function removeLoadingLine(key) {
+  const room = state.buffers.get(key);
+  if (room && room.lines.length && room.lines[0].text === LOADING_TEXT && room.lines[0].kind === "event") {
+    room.lines.shift();
+    if (key === state.current) renderMessagesKeepingView();
+  }
+}
+
+function prependLines(key, lines) {
+  const room = state.buffers.get(key);
+  room.lines.unshift(...lines);
+  if (key === state.current) renderMessagesKeepingView();
+}
+
+/** Redraws the buffer on screen with the lines the user was reading where they were. */
+function renderMessagesKeepingView() {
+  const list = $("messages");
+  const fromBottom = list.scrollHeight - list.scrollTop;
+  renderMessages();
+  list.scrollTop = list.scrollHeight - fromBottom;
+}
+
+function found(frame) {
+  const scope = frame.room ? `#${frame.room}` : "every room";
+  const count = frame.matches.length ? `${frame.matches.length}${frame.more ? "+" : ""} found, newest first` : "nothing found";
+  note(`search "${frame.text}" in ${scope}: ${count}`);
+  const key = state.current || [...state.buffers.keys()][0];
+  for (const match of frame.matches) {
+    addLine(key, { kind: "match", from: `#${match.room} ${match.from}`, text: match.text, time: match.ts });
+  }
+  if (frame.more) note("more messages match: search for a longer text to narrow it");
+}
+
+function members(frame) {
+  const room = state.buffers.get(roomKey(frame.room));
+  const away = new Set((frame.away || []).map((n) => n.toLowerCase()));
+  if (room) {
+    room.members = frame.members;
+    room.away = away;
+  }
+  const listed = frame.members.map((n) => (away.has(n.toLowerCase()) ? `${n} (away)` : n)).join(" ");
+  note(`#${frame.room}: ${listed || "nobody"}`);
+}
+
+/** Someone is away or back: said in the rooms shared with them; the user's own where they are. */
+function away(frame) {
+  const nick = frame.nick.toLowerCase();
+  if (nick === state.nick.toLowerCase()) {
+    if (state.shownAway !== (frame.reason || null)) {
+      note(frame.reason ? `you are away: ${frame.reason} (/back when you are back)` : "you are back");
+    }
+    state.shownAway = frame.reason || null;
+    return;
+  }
+  const text = frame.reason ? `${frame.nick} is away: ${frame.reason}` : `${frame.nick} is back`;
+  for (const [key, item] of state.buffers) {
+    if (item.kind !== "room" || !item.members.some((m) => m.toLowerCase() === nick)) continue;
+    if (frame.reason) item.away.add(nick);
+    else item.away.delete(nick);
+    addLine(key, { kind: "event", text, time: Date.now() });
+  }
+}
+
+function whois(frame) {
+  const since = new Date(frame.since).toLocaleString();
+  const idle = frame.idle < 60 ? `${frame.idle} s` : frame.idle < 3600 ? `${Math.floor(frame.idle / 60)} min` : `${Math.floor(frame.idle / 3600)} h`;
+  note(`${frame.nick}: ${frame.rooms.length ? "in " + frame.rooms.map((r) => "#" + r).join(" ") : "in no room"}`);
+  note(`${frame.nick}: connected since ${since}, idle ${idle}`);
+  if (frame.away) note(`${frame.nick}: away: ${frame.away}`);
 }
 
 function directMessage(message) {
@@ -486,6 +612,14 @@ function pong(frame) {
 }
 
 function serverError(error) {
+  if (error.ref === "history") {
+    for (const [key, item] of state.buffers) {
+      if (item.older !== "loading") continue;
+      removeLoadingLine(key);
+      item.older = error.code === "unknown_type" ? "unsupported" : "more";
+    }
+    if (error.code === "unknown_type") return note("this server cannot send older messages (it predates the history request)");
+  }
   if (!state.welcomed && error.ref === "hello") {
     if (error.code === "nick_taken" && state.nick.length < 32) {
       state.nick += "_";
@@ -528,7 +662,11 @@ const COMMANDS = {
   topic: "/topic [TEXT | -delete] — show, set or clear the topic",
   who: "/who — list the room's members",
   list: "/list — list the rooms",
-  help: "/help — this list",
+  search: "/search [-all] TEXT — find stored messages containing TEXT, in this room or every room",
+  away: "/away [REASON] — mark yourself away; /back ends it",
+  back: "/back — you are back",
+  whois: "/whois NICK — their rooms, since when connected, how long quiet, whether away",
+  help: "/help — this list (scroll up in a room to read older messages)",
 };
 
 function submit(text) {
@@ -589,6 +727,27 @@ function submit(text) {
     case "list":
       send({ type: "list" });
       return true;
+    case "search": {
+      const everyRoom = words[0] === "-all";
+      const query = everyRoom ? rest.replace(/^-all\s*/, "") : rest;
+      if (!query.trim()) return usage("search");
+      const frame = { type: "search", text: query };
+      if (!everyRoom && shown && shown.kind === "room") frame.room = shown.name;
+      send(frame);
+      return true;
+    }
+    case "away":
+      state.away = rest.trim() || "away";
+      send({ type: "away", reason: state.away });
+      return true;
+    case "back":
+      state.away = null;
+      send({ type: "away" });
+      return true;
+    case "whois":
+      if (words.length !== 1) return usage("whois");
+      send({ type: "whois", nick: words[0] });
+      return true;
     case "help":
       for (const line of Object.values(COMMANDS)) note(line);
       return true;
@@ -647,6 +806,13 @@ function start() {
     if (!state.socket) connect();
   });
   $("nick-dialog").addEventListener("cancel", (event) => event.preventDefault());
+  $("messages").addEventListener("scroll", () => {
+    if ($("messages").scrollTop < 40) reachedTop();
+  });
+  // A buffer too short to scroll: the wheel up at the top asks all the same.
+  $("messages").addEventListener("wheel", (event) => {
+    if (event.deltaY < 0 && $("messages").scrollTop === 0) reachedTop();
+  }, { passive: true });
   renderBuffers();
   if (state.nick) connect();
   else askNick();
