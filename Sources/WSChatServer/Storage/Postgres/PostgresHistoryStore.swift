@@ -85,47 +85,39 @@ public final class PostgresHistoryStore: HistoryStore {
     }
 
     public func messages(in room: RoomName, after id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage {
+        try await page(in: room, from: id, newer: true, limit: limit, textBytes: textBytes)
+    }
+
+    public func messages(in room: RoomName, before id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage {
+        try await page(in: room, from: id, newer: false, limit: limit, textBytes: textBytes)
+    }
+
+    /// The messages next to `id` (after it when `newer`, else before it), at most `limit`
+    /// and `textBytes` of text, in reading order: the sizes are read first, the page is cut
+    /// (`HistoryPageCut`), then only the kept range is read.
+    private func page(in room: RoomName, from id: Int64, newer: Bool, limit: Int, textBytes: Int) async throws
+        -> HistoryPage
+    {
         try await client.withConnection { [logger] connection in
             // octet_length gives a stored (even TOASTed) text's size without reading it.
             var sizes: [(id: Int64, size: Int)] = []
             for try await (messageID, size) in try await connection.query(
                 """
-                SELECT id, octet_length(text) FROM messages WHERE room_key = \(room.key) AND id > \(id)
-                ORDER BY id LIMIT \(limit + 1)
+                SELECT id, octet_length(text) FROM messages WHERE room_key = \(room.key)
+                AND id \(unescaped: newer ? ">" : "<") \(id) ORDER BY id \(unescaped: newer ? "" : "DESC") LIMIT \(limit + 1)
                 """, logger: logger
             ).decode((Int64, Int32).self) {
                 sizes.append((messageID, Int(size)))
             }
             let cut = HistoryPageCut(textSizes: sizes.map(\.size), limit: limit, textBytes: textBytes)
             guard cut.count > 0 else { return HistoryPage(messages: [], more: false) }
-            let rows = try await PostgresRows.messages(
-                """
-                SELECT r.name, m.id, m.ts, m.nick, m.text, m.cid, m.action FROM messages m
-                JOIN rooms r ON r.key = m.room_key WHERE m.room_key = \(room.key) AND m.id > \(id)
-                AND m.id <= \(sizes[cut.count - 1].id) ORDER BY m.id
-                """, on: connection, logger: logger)
-            return HistoryPage(messages: rows, more: cut.more)
-        }
-    }
-
-    public func messages(in room: RoomName, before id: Int64, limit: Int, textBytes: Int) async throws -> HistoryPage {
-        try await client.withConnection { [logger] connection in
-            var sizes: [(id: Int64, size: Int)] = []
-            for try await (messageID, size) in try await connection.query(
-                """
-                SELECT id, octet_length(text) FROM messages WHERE room_key = \(room.key) AND id < \(id)
-                ORDER BY id DESC LIMIT \(limit + 1)
-                """, logger: logger
-            ).decode((Int64, Int32).self) {
-                sizes.append((messageID, Int(size)))
-            }
-            let cut = HistoryPageCut(textSizes: sizes.map(\.size), limit: limit, textBytes: textBytes)
-            guard cut.count > 0 else { return HistoryPage(messages: [], more: false) }
+            let farthest = sizes[cut.count - 1].id
+            let (lowest, highest) = newer ? (id + 1, farthest) : (farthest, id - 1)
             let rows = try await PostgresRows.messages(
                 """
                 SELECT r.name, m.id, m.ts, m.nick, m.text, m.cid, m.action FROM messages m
                 JOIN rooms r ON r.key = m.room_key WHERE m.room_key = \(room.key)
-                AND m.id >= \(sizes[cut.count - 1].id) AND m.id < \(id) ORDER BY m.id
+                AND m.id BETWEEN \(lowest) AND \(highest) ORDER BY m.id
                 """, on: connection, logger: logger)
             return HistoryPage(messages: rows, more: cut.more)
         }
