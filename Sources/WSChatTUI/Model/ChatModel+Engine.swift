@@ -227,6 +227,17 @@ extension ChatModel {
         return append(line, to: index, highlight: line.mentions) && live
     }
 
+    /// Keeps the links of a message shown, for `/url`.
+    mutating func rememberLinks(in text: String, from: String, place: String) {
+        let urls = Links.urls(in: text)
+        guard !urls.isEmpty else { return }
+        for url in urls {
+            recentLinks.removeAll { $0.url == url }
+            recentLinks.append(RecentLink(url: url, from: from, place: place))
+        }
+        if recentLinks.count > Self.maxRecentLinks { recentLinks.removeFirst(recentLinks.count - Self.maxRecentLinks) }
+    }
+
     private mutating func replacePending(
         cid: String, in index: Int, with from: String, text: String, action: Bool, time: Int64, id: Int64? = nil
     ) -> Bool {

@@ -28,7 +28,7 @@ public struct ChatModel: Equatable, Sendable {
     /// Why the user is away, while the server says they are.
     public var awayReason: String?
     /// The links of the latest messages, oldest first, for `/url`.
-    public private(set) var recentLinks: [RecentLink] = []
+    public internal(set) var recentLinks: [RecentLink] = []
     public static let maxRecentLinks = 30
 
     public struct RecentLink: Equatable, Sendable {
@@ -36,17 +36,6 @@ public struct ChatModel: Equatable, Sendable {
         public var from: String
         /// `#room`, or "a DM" ("a DM to bob" for the user's own).
         public var place: String
-    }
-
-    /// Keeps the links of a message shown, for `/url`.
-    mutating func rememberLinks(in text: String, from: String, place: String) {
-        let urls = Links.urls(in: text)
-        guard !urls.isEmpty else { return }
-        for url in urls {
-            recentLinks.removeAll { $0.url == url }
-            recentLinks.append(RecentLink(url: url, from: from, place: place))
-        }
-        if recentLinks.count > Self.maxRecentLinks { recentLinks.removeFirst(recentLinks.count - Self.maxRecentLinks) }
     }
 
     /// The matches of the latest search, numbered from 1 as listed, for `/goto`.

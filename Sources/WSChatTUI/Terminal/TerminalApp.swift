@@ -26,6 +26,7 @@ public final class TerminalApp: Sendable {
         public var highlights: [String] = []
         /// How a mention or DM in another buffer reaches the desktop.
         public var notifications = DesktopNotification.osc9
+        /// How message times are shown.
         public var timeFormat = TimeFormat.standard
         /// Links are sent to the terminal as OSC 8 hyperlinks.
         public var hyperlinks = true
