@@ -153,7 +153,7 @@ public final class ChatLogs: Sendable {
     static func fileName(for buffer: String) -> String {
         let dm = buffer.hasPrefix("@")
         let name = dm ? String(buffer.dropFirst()) : buffer
-        let key = (dm ? (try? Nick(validating: name).key) : (try? RoomName(validating: name).key)) ?? name.lowercased()
+        let key = dm ? Nick.key(of: name) : RoomName.key(of: name)
         let safe = String(key.map { $0 == "/" || $0 == "\0" ? "_" : $0 })
         return (dm ? "@" : "") + (safe.hasPrefix(".") ? "_" + safe.dropFirst() : safe) + ".log"
     }

@@ -13,9 +13,9 @@ public enum PresenceText {
 
     /// Members separated by spaces, the away ones marked.
     public static func members(_ members: [String], away: [String]?) -> String {
-        let awayKeys = Set((away ?? []).map(key))
+        let awayKeys = Set((away ?? []).map(Nick.key(of:)))
         guard !members.isEmpty else { return "nobody" }
-        return members.map { TerminalText.singleLine($0) + (awayKeys.contains(key($0)) ? " (away)" : "") }
+        return members.map { TerminalText.singleLine($0) + (awayKeys.contains(Nick.key(of: $0)) ? " (away)" : "") }
             .joined(separator: " ")
     }
 
@@ -42,9 +42,5 @@ public enum PresenceText {
         case ..<86_400: "\(seconds / 3600) h \(seconds % 3600 / 60) min"
         default: "\(seconds / 86_400) d \(seconds % 86_400 / 3600) h"
         }
-    }
-
-    private static func key(_ nick: String) -> String {
-        (try? Nick(validating: nick).key) ?? nick.lowercased()
     }
 }

@@ -46,6 +46,12 @@ public struct Nick: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether two nicks as a server sends them name one user (`Alice` and `alice` do); text
     /// that is no valid nick matches only itself.
+    /// What a client files a nick under: its folded key, or, for a name the rules refuse
+    /// (a server of another kind may send one), the name lower-cased.
+    public static func key(of raw: String) -> String {
+        (try? Nick(validating: raw).key) ?? raw.lowercased()
+    }
+
     public static func same(_ a: String, _ b: String) -> Bool {
         guard let a = try? Nick(validating: a), let b = try? Nick(validating: b) else { return a == b }
         return a == b
@@ -73,6 +79,12 @@ public struct RoomName: Hashable, Sendable, CustomStringConvertible {
             punctuation: Self.punctuation, allowedSummary: "letters, digits, _ and -")
         self.name = try rules.validate(name)
         self.key = NameRules.fold(name)
+    }
+
+    /// What a client files a room under: its folded key, or, for a name the rules refuse, the
+    /// name lower-cased.
+    public static func key(of raw: String) -> String {
+        (try? RoomName(validating: raw).key) ?? raw.lowercased()
     }
 
     /// The Unicode TS #39 skeletons of the name as shown and as folded: rooms that look alike share one.

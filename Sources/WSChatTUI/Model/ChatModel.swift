@@ -172,11 +172,11 @@ public struct ChatModel: Equatable, Sendable {
     }
 
     static func key(room: String) -> String {
-        (try? RoomName(validating: room).key) ?? room.lowercased()
+        RoomName.key(of: room)
     }
 
     static func key(nick: String) -> String {
-        (try? Nick(validating: nick).key) ?? nick.lowercased()
+        Nick.key(of: nick)
     }
 
     public mutating func setIgnored(_ nicks: [String]) {

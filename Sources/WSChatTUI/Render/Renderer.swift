@@ -152,7 +152,9 @@ public enum Renderer {
                 let start = column
                 column = grid.put(segment.text, x: column, y: row + 1, limit: layout.nickListX, style: segment.style)
                 if case .link(let url) = segment.style, column > start {
-                    links.append(Link(x: start, y: row + 1, text: segment.text, url: url))
+                    // Only what was drawn: the terminal gets it again, and must not get more.
+                    let drawn = String(TextWidth.prefix(of: segment.text, fitting: column - start))
+                    links.append(Link(x: start, y: row + 1, text: drawn, url: url))
                 }
             }
         }
