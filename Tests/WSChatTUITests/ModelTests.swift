@@ -23,6 +23,13 @@ struct ModelTests {
         for character in text { _ = model.handle(.key(.character(character))) }
     }
 
+    /// Types a line and presses Enter; returns what the model asked for.
+    @discardableResult
+    static func enter(_ model: inout ChatModel, _ line: String) -> [Effect] {
+        typed(&model, line)
+        return model.handle(.key(.enter))
+    }
+
     static func inRooms(_ rooms: String...) -> ChatModel {
         inRooms(rooms)
     }
@@ -63,8 +70,7 @@ struct ModelTests {
 
     @Test func enterSendsToTheCurrentRoomAndUnknownCommandsNeverBecomeText() {
         var model = Self.inRooms("general")
-        Self.typed(&model, "hello 世界")
-        #expect(model.handle(.key(.enter)) == [.perform(.say(room: "general", text: "hello 世界", action: false))])
+        #expect(Self.enter(&model, "hello 世界") == [.perform(.say(room: "general", text: "hello 世界", action: false))])
         Self.typed(&model, "/frobnicate now")
         #expect(model.handle(.key(.enter)).isEmpty)
         #expect(
@@ -72,30 +78,23 @@ struct ModelTests {
         Self.typed(&model, "/msg")
         #expect(model.handle(.key(.enter)).isEmpty)
         #expect(model.currentBuffer.lines.last?.content == .error("usage: /msg NICK TEXT"))
-        Self.typed(&model, "/me waves")
-        #expect(model.handle(.key(.enter)) == [.perform(.say(room: "general", text: "waves", action: true))])
-        Self.typed(&model, "/quit bye")
-        #expect(model.handle(.key(.enter)) == [.perform(.quit(reason: "bye")), .quit])
-        Self.typed(&model, "/theme light")
-        #expect(model.handle(.key(.enter)) == [.theme("light")])
+        #expect(Self.enter(&model, "/me waves") == [.perform(.say(room: "general", text: "waves", action: true))])
+        #expect(Self.enter(&model, "/quit bye") == [.perform(.quit(reason: "bye")), .quit])
+        #expect(Self.enter(&model, "/theme light") == [.theme("light")])
     }
 
     @Test func msgOpensADirectMessageBuffer() {
         var model = Self.inRooms("general")
-        Self.typed(&model, "/msg bob psst")
-        #expect(model.handle(.key(.enter)) == [.perform(.directMessage(to: "bob", text: "psst"))])
+        #expect(Self.enter(&model, "/msg bob psst") == [.perform(.directMessage(to: "bob", text: "psst"))])
         #expect(model.currentBuffer.kind == .direct(key: "bob"))
-        Self.typed(&model, "more")
-        #expect(model.handle(.key(.enter)) == [.perform(.directMessage(to: "bob", text: "more"))])
+        #expect(Self.enter(&model, "more") == [.perform(.directMessage(to: "bob", text: "more"))])
     }
 
     @Test func historyIsPerBuffer() {
         var model = Self.inRooms("general", "rust")
-        Self.typed(&model, "in rust")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "in rust")
         _ = model.handle(.key(.control("p")))
-        Self.typed(&model, "in general")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "in general")
         Self.typed(&model, "draft")
         _ = model.handle(.key(.up))
         #expect(model.editor.text == "in general")
@@ -189,8 +188,7 @@ struct ModelTests {
         #expect(completed("/msg b") == "/msg bob ")
         #expect(completed("/msg bob he") == "/msg bob he", "only the first argument")
         _ = model.editor.take()
-        Self.typed(&model, "/help search")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/help search")
         #expect(Self.contents(model).suffix(2).first?.hasPrefix("/search [-all] TEXT — ") == true)
         #expect(Self.contents(model).last == "  example: /search -all 日本語")
     }
@@ -231,16 +229,12 @@ struct ModelTests {
         Self.typed(&model, "/topic")
         #expect(model.handle(.key(.enter)).isEmpty, "nothing is sent")
         #expect(model.currentBuffer.lines.last?.content == .notice("topic of #general: Swift on servers"))
-        Self.typed(&model, "/topic -delete")
-        #expect(model.handle(.key(.enter)) == [.perform(.topic(room: "general", topic: ""))])
-        Self.typed(&model, "/msg bob hi")
-        _ = model.handle(.key(.enter))
+        #expect(Self.enter(&model, "/topic -delete") == [.perform(.topic(room: "general", topic: ""))])
+        Self.enter(&model, "/msg bob hi")
         #expect(model.currentBuffer.name == "bob")
-        Self.typed(&model, "/close")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/close")
         #expect(!model.buffers.contains { $0.name == "bob" } && model.currentBuffer.name == "general")
-        Self.typed(&model, "/close")
-        #expect(model.handle(.key(.enter)) == [.perform(.part(room: "general"))], "a room is left")
+        #expect(Self.enter(&model, "/close") == [.perform(.part(room: "general"))], "a room is left")
     }
 
     static func welcome(maxMessageBytes: Int = 4096) -> UIEvent {
@@ -340,17 +334,13 @@ struct ModelTests {
         #expect(model.bufferJump == nil && model.editor.text == "x", "another key ends the jump and does its work")
         model.editor.set("")
 
-        Self.typed(&model, "/buffer 13")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/buffer 13")
         #expect(model.currentBuffer.name == "rooml")
-        Self.typed(&model, "/b #roomC")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/b #roomC")
         #expect(model.currentBuffer.name == "roomc")
-        Self.typed(&model, "/buffer 40")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/buffer 40")
         #expect(Self.contents(model).last == "no buffer 40: there are 13")
-        Self.typed(&model, "/buffer room")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/buffer room")
         #expect(
             Self.contents(model).last?.hasPrefix("no buffer named room:") == true, "a prefix of several is not a guess")
         let list = Renderer.render(model, now: .now).grid.text
@@ -361,8 +351,7 @@ struct ModelTests {
     /// pages; the list is handed out to be kept; `/unignore` (Tab-completed) undoes it.
     @Test func ignoredNicksAreHiddenUntilUnignored() {
         var model = Self.inRooms("general")
-        Self.typed(&model, "/ignore Mallory")
-        #expect(model.handle(.key(.enter)) == [.saveIgnored(["Mallory"])])
+        #expect(Self.enter(&model, "/ignore Mallory") == [.saveIgnored(["Mallory"])])
         _ = model.handle(Self.message("spam", from: "mallory", id: 1, cid: "m1"))
         _ = model.handle(Self.message("hello", from: "bob", id: 2, cid: "b1"))
         _ = model.handle(
@@ -374,8 +363,7 @@ struct ModelTests {
         _ = model.handle(Self.olderPage(1...1, before: 2, more: false, from: "mallory"))
         #expect(!Self.contents(model).contains("m1") && Self.contents(model).first == "── beginning of #general ──")
 
-        Self.typed(&model, "/ignore alice")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/ignore alice")
         #expect(Self.contents(model).last == "you cannot ignore yourself")
         Self.typed(&model, "/unignore m")
         _ = model.handle(.key(.tab))
@@ -383,8 +371,7 @@ struct ModelTests {
         #expect(model.handle(.key(.enter)) == [.saveIgnored([])])
         _ = model.handle(Self.message("back", from: "mallory", id: 5, cid: "m5"))
         #expect(Self.contents(model).last == "back")
-        Self.typed(&model, "/unignore bob")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/unignore bob")
         #expect(Self.contents(model).last == "bob is not ignored")
     }
 
@@ -425,8 +412,7 @@ struct ModelTests {
     /// `/url` lists the links of the latest messages, each once, newest last.
     @Test func urlListsTheLatestLinks() {
         var model = Self.inRooms("general")
-        Self.typed(&model, "/url")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/url")
         #expect(Self.contents(model).last == "no links yet: /url lists the links of the latest messages")
         _ = model.handle(Self.message("see https://a.example and http://b.example/x.", id: 1, cid: "1"))
         _ = model.handle(Self.message("again https://a.example", from: "carol", id: 2, cid: "2"))
@@ -435,8 +421,7 @@ struct ModelTests {
                 .server(
                     .dm(DirectMessage(id: 1, ts: 0, from: "bob", to: "alice", text: "https://c.example", cid: "d")),
                     raw: "")))
-        Self.typed(&model, "/url")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/url")
         #expect(
             Self.contents(model).suffix(3) == [
                 "1. http://b.example/x — bob in #general", "2. https://a.example — carol in #general",
@@ -468,8 +453,7 @@ struct ModelTests {
         #expect(model.currentBuffer.jumpTarget == 45)
         #expect(model.currentBuffer.scrollBack == lines.count - 1 - position - ChatModel.jumpContext)
 
-        Self.typed(&model, "/goto 2")
-        #expect(model.handle(.key(.enter)) == [.perform(.olderHistory(room: "general", before: 41, limit: 51))])
+        #expect(Self.enter(&model, "/goto 2") == [.perform(.olderHistory(room: "general", before: 41, limit: 51))])
         #expect(
             model.handle(Self.olderPage(11...40, before: 41, more: true)).isEmpty == false, "not there yet: asks again")
         #expect(model.handle(Self.olderPage(1...10, before: 11, more: false)).isEmpty)
@@ -478,19 +462,16 @@ struct ModelTests {
         #expect(model.currentBuffer.scrollBack == after.count - 1 - (after.lastIndex { $0.id == 10 } ?? 0) - 5)
         #expect(Renderer.render(model, now: .now).grid.text.contains("m10"))
 
-        Self.typed(&model, "/goto 3")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/goto 3")
         #expect(Self.contents(model).last == "match 3 is in #other: /join other, then /goto 3 again")
-        Self.typed(&model, "/goto 9")
-        _ = model.handle(.key(.enter))
+        Self.enter(&model, "/goto 9")
         #expect(Self.contents(model).last == "no match 9: the last search found 3")
 
         var small = Self.inRooms("general")
         small.maxLinesPerBuffer = 100
         _ = small.handle(Self.message("latest", id: 5000, cid: "l"))
         _ = small.handle(found([("general", 10)]))
-        Self.typed(&small, "/goto 1")
-        _ = small.handle(.key(.enter))
+        Self.enter(&small, "/goto 1")
         #expect(Self.contents(small).last?.hasPrefix("that message is about 4990 messages before") == true)
     }
 

@@ -27,11 +27,6 @@ struct RendererTests {
         return model
     }
 
-    static func typedCommand(_ model: inout ChatModel, _ line: String) {
-        for character in line { _ = model.handle(.key(.character(character))) }
-        _ = model.handle(.key(.enter))
-    }
-
     static func render(_ model: ChatModel) -> Renderer.Frame {
         Renderer.render(model, now: .now, timeZone: utc)
     }
@@ -127,7 +122,7 @@ struct RendererTests {
         #expect(pane[1].hasPrefix("│alice") && pane[2].hasPrefix("│bob") && pane[3].hasPrefix("│Carol"), "\(pane)")
         #expect(pane[4].hasPrefix("│+5 more"), "\(pane)")
 
-        Self.typedCommand(&model, "/nicklist")
+        ModelTests.enter(&model, "/nicklist")
         #expect(model.layout.nickListWidth == 0 && !Self.render(model).grid.text.contains("8 nicks"))
     }
 
