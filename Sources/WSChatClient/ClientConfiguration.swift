@@ -6,6 +6,10 @@ public struct ClientConfiguration: Sendable {
     /// The nick asked for in `hello`; `_` is appended while it is taken.
     public var nick: String
     public var password: String?
+    /// A secret kept for this server and said in every `hello`: the server stores the user's
+    /// direct messages under it and reads them back only to whoever says it (`SecretFile`
+    /// keeps one per server). Nil: direct messages cannot be read back later.
+    public var secret: String?
     /// Rooms joined at start, in order.
     public var rooms: [String]
     /// What the engine calls itself in `hello.client`.

@@ -12,6 +12,9 @@ public enum UserCommand: Equatable, Sendable {
     /// `limit` (the server's default when nil), from the server's history: answered by a
     /// `history` message.
     case olderHistory(room: String, before: Int64?, limit: Int? = nil)
+    /// A page of the direct messages with `nick` older than `before` (the newest when nil),
+    /// read back under the configuration's secret: answered by `dm_history`.
+    case olderDirectMessages(with: String, before: Int64?, limit: Int? = nil)
     /// Stored messages containing `text`, in `room` or (nil) in every room: answered by `found`.
     case search(text: String, room: String?)
     /// Marked away with a reason, or (nil) back; kept across reconnects.

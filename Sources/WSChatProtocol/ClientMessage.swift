@@ -24,15 +24,21 @@ public enum ClientMessage: Equatable, Sendable {
     case away(reason: String?)
     /// Asks what the server knows of a connected nick (an extension of version 1).
     case whois(nick: String)
+    /// Older direct messages between the user and a nick (an extension of version 1).
+    case directHistory(DirectHistoryRequest)
 
     public struct Hello: Codable, Equatable, Sendable {
         public var nick: String
         public var password: String?
         public var client: String?
-        public init(nick: String, password: String? = nil, client: String? = nil) {
+        /// A secret the client keeps for this server (an extension of version 1): direct
+        /// messages sent and received under it can be read back by whoever says it again.
+        public var secret: String?
+        public init(nick: String, password: String? = nil, client: String? = nil, secret: String? = nil) {
             self.nick = nick
             self.password = password
             self.client = client
+            self.secret = secret
         }
     }
 
@@ -86,6 +92,20 @@ public enum ClientMessage: Equatable, Sendable {
         }
     }
 
+    public struct DirectHistoryRequest: Codable, Equatable, Sendable {
+        /// The other side of the conversation.
+        public var with: String
+        /// Only messages with a lower id; the newest messages when absent.
+        public var before: Int64?
+        /// At most this many messages (1 to `maxHistoryLimit`; `defaultHistoryLimit` when absent).
+        public var limit: Int?
+        public init(with: String, before: Int64? = nil, limit: Int? = nil) {
+            self.with = with
+            self.before = before
+            self.limit = limit
+        }
+    }
+
     public struct SearchRequest: Codable, Equatable, Sendable {
         /// Found anywhere in a message's text, ignoring case (1 to `maxSearchBytes` bytes).
         public var text: String
@@ -118,6 +138,7 @@ public enum ClientMessage: Equatable, Sendable {
         case .search: "search"
         case .away: "away"
         case .whois: "whois"
+        case .directHistory: "dm_history"
         }
     }
 
@@ -137,6 +158,9 @@ public enum ClientMessage: Equatable, Sendable {
     public static let defaultSearchLimit = 50
     /// The longest away reason, in bytes.
     public static let maxAwayBytes = 200
+    /// The bounds of a `hello`'s `secret`, in printable ASCII characters: long enough that it
+    /// cannot be guessed (a client sends 32 random bytes as 64 hex digits).
+    public static let secretLength = 16...128
 
     /// Parses one text frame; a frame that is not a valid message throws the error to answer.
     public static func decode(_ frame: String) throws(ProtocolError) -> ClientMessage {
@@ -189,6 +213,7 @@ public enum ClientMessage: Equatable, Sendable {
         case "search": return .search(try decoder.decode(SearchRequest.self, from: data))
         case "away": return .away(reason: try decoder.decode(ReasonField.self, from: data).reason)
         case "whois": return .whois(nick: try decoder.decode(NickField.self, from: data).nick)
+        case "dm_history": return .directHistory(try decoder.decode(DirectHistoryRequest.self, from: data))
         default: throw ProtocolError(.unknownType, "unknown message type \"\(type)\"")
         }
     }
@@ -203,15 +228,17 @@ public enum ClientMessage: Equatable, Sendable {
                 throw ProtocolError(
                     .badRequest, "since must be a message id from 0 to \(Self.maxID), not \(since)", ref: type)
             }
-        case .history(let request):
-            if let before = request.before, !(1...Self.maxID).contains(before) {
-                throw ProtocolError(
-                    .badRequest, "before must be a message id from 1 to \(Self.maxID), not \(before)", ref: type)
+        case .hello(let hello):
+            if let secret = hello.secret {
+                guard Self.isValidSecret(secret) else {
+                    throw ProtocolError(
+                        .badRequest,
+                        "secret must be \(Self.secretLength.lowerBound) to \(Self.secretLength.upperBound) "
+                            + "printable ASCII characters (64 random hex digits)", ref: type)
+                }
             }
-            if let limit = request.limit, !(1...Self.maxHistoryLimit).contains(limit) {
-                throw ProtocolError(
-                    .badRequest, "limit must be from 1 to \(Self.maxHistoryLimit), not \(limit)", ref: type)
-            }
+        case .history(let request): try Self.checkPage(before: request.before, limit: request.limit, type: type)
+        case .directHistory(let request): try Self.checkPage(before: request.before, limit: request.limit, type: type)
         case .search(let request):
             if request.text.trimmingCharacters(in: .whitespaces).isEmpty
                 || request.text.utf8.count > Self.maxSearchBytes
@@ -239,9 +266,26 @@ public enum ClientMessage: Equatable, Sendable {
         }
     }
 
+    private static func checkPage(before: Int64?, limit: Int?, type: String) throws(ProtocolError) {
+        if let before, !(1...maxID).contains(before) {
+            throw ProtocolError(.badRequest, "before must be a message id from 1 to \(maxID), not \(before)", ref: type)
+        }
+        if let limit, !(1...maxHistoryLimit).contains(limit) {
+            throw ProtocolError(.badRequest, "limit must be from 1 to \(maxHistoryLimit), not \(limit)", ref: type)
+        }
+    }
+
+    /// Whether `secret` may be said in `hello`: `secretLength` printable ASCII characters.
+    public static func isValidSecret(_ secret: String) -> Bool {
+        secretLength.contains(secret.utf8.count) && isPrintableASCII(secret)
+    }
+
+    private static func isPrintableASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+
     private static func checkCID(_ cid: String, type: String) throws(ProtocolError) {
-        let printableASCII = cid.utf8.allSatisfy { (0x21...0x7E).contains($0) }
-        guard !cid.isEmpty, cid.utf8.count <= maxCIDLength, printableASCII else {
+        guard !cid.isEmpty, cid.utf8.count <= maxCIDLength, isPrintableASCII(cid) else {
             throw ProtocolError(
                 .badRequest, "cid must be 1 to \(maxCIDLength) printable ASCII characters (a UUID)", ref: type)
         }
@@ -265,6 +309,7 @@ public enum ClientMessage: Equatable, Sendable {
         case .search(let body): WireFormat.encode(type: type, body)
         case .away(let reason): WireFormat.encode(type: type, ReasonField(reason: reason))
         case .whois(let nick): WireFormat.encode(type: type, NickField(nick: nick))
+        case .directHistory(let body): WireFormat.encode(type: type, body)
         }
     }
 }

@@ -23,6 +23,8 @@ public enum ServerMessage: Equatable, Sendable {
     case away(Away)
     /// What the server knows of a connected nick, answering `whois` (an extension of version 1).
     case whois(Whois)
+    /// A page of older direct messages, answering `dm_history` (an extension of version 1).
+    case directHistory(DirectHistory)
 
     public struct Welcome: Codable, Equatable, Sendable {
         public var nick: String
@@ -122,6 +124,22 @@ public enum ServerMessage: Equatable, Sendable {
         }
     }
 
+    public struct DirectHistory: Codable, Equatable, Sendable {
+        /// The request's `with` (as the server spells the nick) and `before`.
+        public var with: String
+        public var before: Int64?
+        /// Oldest first: the newest messages below `before`.
+        public var messages: [DirectMessage]
+        /// Older messages exist: ask again with `before` = the first message's id.
+        public var more: Bool
+        public init(with: String, before: Int64?, messages: [DirectMessage], more: Bool) {
+            self.with = with
+            self.before = before
+            self.messages = messages
+            self.more = more
+        }
+    }
+
     public struct Found: Codable, Equatable, Sendable {
         /// The request's text and room.
         public var text: String
@@ -186,6 +204,7 @@ public enum ServerMessage: Equatable, Sendable {
         case .found: "found"
         case .away: "away"
         case .whois: "whois"
+        case .directHistory: "dm_history"
         }
     }
 
@@ -209,6 +228,7 @@ public enum ServerMessage: Equatable, Sendable {
         case .found(let body): WireFormat.encode(type: type, body)
         case .away(let body): WireFormat.encode(type: type, body)
         case .whois(let body): WireFormat.encode(type: type, body)
+        case .directHistory(let body): WireFormat.encode(type: type, body)
         }
     }
 
@@ -249,6 +269,7 @@ public enum ServerMessage: Equatable, Sendable {
             case "found": message = .found(try Found(from: decoder))
             case "away": message = .away(try Away(from: decoder))
             case "whois": message = .whois(try Whois(from: decoder))
+            case "dm_history": message = .directHistory(try DirectHistory(from: decoder))
             default:
                 throw UnknownServerMessage(type: type)
             }

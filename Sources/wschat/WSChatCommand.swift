@@ -165,7 +165,16 @@ struct WSChatCommand: AsyncParsableCommand {
             if urls.isEmpty { configuration.urls = ["ws://127.0.0.1:\(port)/ws"] }
         }
         defer { serverTask?.cancel() }
-        for notice in settings.notices(file: file, environment: environment) where plain {
+        var notices = settings.notices(file: file, environment: environment)
+        if let server = configuration.urls.first {
+            do {
+                configuration.secret = try SecretFile.secret(
+                    for: server, root: SecretFile.defaultRoot(environment: environment))
+            } catch {
+                notices.append("your direct messages cannot be read back later: \(error)")
+            }
+        }
+        for notice in notices where plain {
             StandardError.write("wschat: \(notice)")
         }
 
@@ -176,7 +185,7 @@ struct WSChatCommand: AsyncParsableCommand {
         } else {
             status = await runTerminalUI(
                 configuration, theme: chosenTheme, themes: themes, environment: environment,
-                notices: settings.notices(file: file, environment: environment),
+                notices: notices,
                 chatLogs: !noChatLogs && (file.chatLogs ?? true), file: file, configPath: configPath)
         }
         if let embedded {

@@ -94,6 +94,28 @@ struct EngineCoreTests {
             CoreHarness.sent(harness.handle(.transportOpened)) == [.hello(.init(nick: "david", client: "wschat/0.1"))])
     }
 
+    /// The secret is said in every hello (so the server files direct messages under it), and a
+    /// conversation's earlier messages are asked for and handed on.
+    @Test func theSecretIsSaidInEveryHelloAndConversationsAreReadBack() {
+        let secret = String(repeating: "5e", count: 32)
+        var harness = CoreHarness { $0.secret = secret }
+        harness.handle(.start)
+        let expected = ClientMessage.hello(.init(nick: "alice", client: "wschat/0.1", secret: secret))
+        #expect(CoreHarness.sent(harness.handle(.transportOpened)) == [expected])
+        harness.receive(.welcome(.init(nick: "alice", session: "s", server: "t", limits: Limits(rate: 0))))
+        #expect(
+            CoreHarness.sent(harness.handle(.command(.olderDirectMessages(with: "bob", before: 5))))
+                == [.directHistory(.init(with: "bob", before: 5))])
+        let page = ServerMessage.directHistory(.init(with: "bob", before: 5, messages: [], more: false))
+        let handedOn = CoreHarness.events(harness.receive(page)).compactMap {
+            if case .server(let message, _) = $0 { message } else { nil }
+        }
+        #expect(handedOn == [page])
+        harness.handle(.transportClosed(code: 1001, description: "restart"))
+        harness.tickToNextDeadline()
+        #expect(CoreHarness.sent(harness.handle(.transportOpened)) == [expected])
+    }
+
     @Test func aNickChangeTypedOfflineIsAskedForAfterTheWelcome() {
         var harness = CoreHarness { $0.nick = "dave" }
         harness.handle(.start)

@@ -30,6 +30,9 @@ struct MessageRoundTripTests {
         .away(reason: "lunch 🍜"),
         .away(reason: nil),
         .whois(nick: "bob"),
+        .hello(.init(nick: "ada", secret: String(repeating: "0f", count: 32))),
+        .directHistory(.init(with: "bob")),
+        .directHistory(.init(with: "李雷", before: 7, limit: 20)),
     ]
 
     @Test("client message round trip", arguments: clientMessages)
@@ -73,6 +76,12 @@ struct MessageRoundTripTests {
         .away(.init(nick: "bob", reason: "lunch")),
         .away(.init(nick: "bob", reason: nil)),
         .whois(.init(nick: "bob", rooms: ["general"], away: nil, since: 1_700_000_000_000, idle: 42)),
+        .directHistory(
+            .init(
+                with: "bob", before: 9,
+                messages: [.init(id: 8, ts: 1_700_000_000_000, from: "ada", to: "bob", text: "psst", cid: "d8")],
+                more: true)),
+        .directHistory(.init(with: "bob", before: nil, messages: [], more: false)),
     ]
 
     @Test("server message round trip", arguments: serverMessages)
@@ -143,6 +152,13 @@ struct DecodingErrorTests {
         (#"{"type":"away","reason":"\#(String(repeating: "x", count: 201))"}"#, .badRequest, "away"),
         (#"{"type":"away","reason":"a\u001b[2J"}"#, .badText, "away"),
         (#"{"type":"whois"}"#, .badRequest, "whois"),
+        (#"{"type":"dm_history"}"#, .badRequest, "dm_history"),
+        (#"{"type":"dm_history","with":"bob","before":0}"#, .badRequest, "dm_history"),
+        (#"{"type":"dm_history","with":"bob","limit":501}"#, .badRequest, "dm_history"),
+        // A hello's secret is 16 to 128 printable ASCII characters.
+        (#"{"type":"hello","nick":"ada","secret":"short"}"#, .badRequest, "hello"),
+        (#"{"type":"hello","nick":"ada","secret":"\#(String(repeating: "x", count: 129))"}"#, .badRequest, "hello"),
+        (#"{"type":"hello","nick":"ada","secret":"sixteen chars but spaced"}"#, .badRequest, "hello"),
         (#"{"type":"search","text":"   "}"#, .badRequest, "search"),
         (#"{"type":"search","text":"\#(String(repeating: "x", count: 257))"}"#, .badRequest, "search"),
         (#"{"type":"search","text":"x","limit":101}"#, .badRequest, "search"),

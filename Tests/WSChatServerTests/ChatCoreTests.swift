@@ -71,7 +71,9 @@ import WSChatTestSupport
                 return .directAppended(
                     request,
                     try await store.appendDirect(
-                        NewDirectMessage(from: request.from, to: to, text: request.text, cid: request.cid, ts: 0)))
+                        NewDirectMessage(
+                            from: request.from.nick, to: to.nick, text: request.text, cid: request.cid, ts: 0,
+                            fromOwner: request.from.owner, toOwner: to.owner)))
             case .storeTopic(let request):
                 try await store.setTopic(request.topic, in: request.name)
                 return .topicStored(request)
@@ -88,14 +90,19 @@ import WSChatTestSupport
                 return .olderHistoryRead(request, page)
             case .search(let request):
                 return .searched(request, try await store.search(request.text, in: request.room, limit: request.limit))
+            case .readConversation(let request):
+                let page = try await store.directMessages(
+                    between: request.nick, and: request.other, owner: request.owner, before: request.before ?? .max,
+                    limit: request.limit, textBytes: core.historyPageBudget)
+                return .conversationRead(request, page)
             }
         }
 
-        /// A connection past `hello`.
-        mutating func user(_ nick: String) async throws -> ConnectionID {
+        /// A connection past `hello`, saying `secret` if given.
+        mutating func user(_ nick: String, secret: String? = nil) async throws -> ConnectionID {
             let id = ConnectionID()
             feed(.connected(id))
-            feed(.hello(.init(nick: nick), from: id, now: 500))
+            feed(.hello(.init(nick: nick, secret: secret), from: id, now: 500))
             try await settle()
             let welcome = take(id)
             guard welcome.map(\.type) == ["welcome"] else { throw TestFailure("\(nick) got \(welcome)") }
@@ -201,6 +208,64 @@ import WSChatTestSupport
         desk.feed(.disconnected(bob, reason: "connection lost"))
         #expect(desk.take(alice).isEmpty, "a quit is told once")
         #expect(desk.core.userCount == 1 && desk.core.sessions[bob] == nil)
+    }
+
+    /// Direct messages are read back by whoever says the secret they were sent or received
+    /// under: after a reconnect (a new connection, the same secret), but not by the next holder
+    /// of the nick, nor by a client that says no secret.
+    @Test func directMessagesAreReadBackUnderTheirSecretOnly() async throws {
+        var desk = Desk { $0.historyPageBytes = 1_000 }
+        let adaSecret = String(repeating: "a", count: 64)
+        let bobSecret = String(repeating: "b", count: 64)
+        var ada = try await desk.user("ada", secret: adaSecret)
+        let bob = try await desk.user("bob", secret: bobSecret)
+        for index in 1...12 {
+            let (from, to) = index.isMultiple(of: 2) ? (bob, "ada") : (ada, "bob")
+            try await desk.send(
+                .dm(.init(to: to, text: String(repeating: "x", count: 150) + "\(index)", cid: "d\(index)")), from: from)
+        }
+        _ = desk.take(bob)
+        try await desk.send(.quit(reason: nil), from: ada)
+        desk.feed(.disconnected(ada, reason: "gone"))
+
+        // Someone else takes the nick ada: nothing of ada's is theirs, and what they say is theirs.
+        let eve = try await desk.user("ada", secret: String(repeating: "e", count: 64))
+        try await desk.send(.directHistory(.init(with: "bob")), from: eve)
+        #expect(desk.take(eve) == [.directHistory(.init(with: "bob", before: nil, messages: [], more: false))])
+        try await desk.send(.dm(.init(to: "bob", text: "it's me, honest", cid: "e1")), from: eve)
+        _ = desk.take(eve)
+        try await desk.send(.quit(reason: nil), from: eve)
+        desk.feed(.disconnected(eve, reason: "gone"))
+
+        // ada comes back with her secret and reads it all back, page by page within the budget.
+        ada = try await desk.user("ada", secret: adaSecret)
+        var read: [Int64] = []
+        var before: Int64? = nil
+        while true {
+            try await desk.send(.directHistory(.init(with: "BOB", before: before, limit: 50)), from: ada)
+            guard case .directHistory(let page) = desk.take(ada).first else { throw TestFailure("no page") }
+            #expect(page.with == "BOB" && page.before == before)
+            #expect(page.messages.reduce(0) { $0 + $1.wireBytes } <= 1_000)
+            read = page.messages.map(\.id) + read
+            guard page.more, let first = page.messages.first else { break }
+            before = first.id
+        }
+        #expect(read == Array(1...12), "eve's message (13) is not ada's")
+
+        // bob was party to all of it.
+        #expect(desk.take(bob).map(\.type) == ["dm"], "eve's message, live")
+        try await desk.send(.directHistory(.init(with: "ada", limit: 3)), from: bob)
+        guard case .directHistory(let bobs) = desk.take(bob).first else { throw TestFailure("no page for bob") }
+        #expect(bobs.messages.map(\.text).last == "it's me, honest" && bobs.more)
+
+        // Without a secret there is nothing to read back under.
+        let anonymous = try await desk.user("carol")
+        try await desk.send(.directHistory(.init(with: "bob")), from: anonymous)
+        guard case .error(let error) = desk.take(anonymous).first else { throw TestFailure("no error") }
+        #expect(error.code == .badRequest && error.ref == "dm_history")
+        try await desk.send(.directHistory(.init(with: "not a nick!")), from: ada)
+        guard case .error(let bad) = desk.take(ada).first else { throw TestFailure("no error") }
+        #expect(bad.code == .noSuchNick && bad.ref == "dm_history")
     }
 
     /// A member scrolling back reads the room page by page down to its first message; each

@@ -88,6 +88,39 @@ struct ClusterTests {
         try await b.stop()
     }
 
+    /// A direct message between users on two nodes is stored under both their secrets (the
+    /// recipient's comes with their nick's claim), so each reads it back from their own node.
+    @Test func directMessagesAcrossNodesAreReadBackByBothSides() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let a = try await Self.node(database)
+        let b = try await Self.node(database)
+        let (adaSecret, bobSecret) = (String(repeating: "a1", count: 32), String(repeating: "b2", count: 32))
+        let ada = try await a.user("ada", secret: adaSecret)
+        let bob = try await b.user("bob", secret: bobSecret)
+        try await ada.send(.dm(.init(to: "bob", text: "across nodes", cid: "x1")))
+        _ = try await bob.next { if case .dm(let d) = $0 { d } else { nil } }
+        try await bob.send(.dm(.init(to: "ada", text: "and back", cid: "x2")))
+        _ = try await ada.next { if case .dm(let d) = $0, d.cid == "x2" { d } else { nil } }
+
+        for (client, peer) in [(ada, "bob"), (bob, "ada")] {
+            try await client.send(.directHistory(.init(with: peer)))
+            let page = try await client.next { if case .directHistory(let page) = $0 { page } else { nil } }
+            #expect(page.messages.map(\.text) == ["across nodes", "and back"] && !page.more)
+        }
+        // Whoever takes bob's nick next, on either node, reads none of it.
+        try await bob.close()
+        let taker = try await TestClient.connect(
+            url: a.url, subprotocol: "wschat.v1", compression: false, reading: true)
+        _ = try await eventually("bob's nick freed in the cluster") {
+            try? await taker.hello("bob", secret: String(repeating: "c3", count: 32))
+        }
+        try await taker.send(.directHistory(.init(with: "ada")))
+        let none = try await taker.next { if case .directHistory(let page) = $0 { page } else { nil } }
+        #expect(none.messages.isEmpty && !none.more)
+        try await a.stop()
+        try await b.stop()
+    }
+
     /// The nodes' LISTEN connections are cut; what is said before they are back reaches the
     /// other node's users anyway, read from the table by id once the node listens again.
     @Test func aNodeThatMissedNotificationsCatchesUpFromTheTable() async throws {

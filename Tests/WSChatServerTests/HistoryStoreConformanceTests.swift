@@ -279,6 +279,49 @@ import WSChatTestSupport
     }
 
     @Test(arguments: StoreKind.allCases)
+    func directMessagesAreReadBackOnlyUnderTheSecretTheyWereSentUnder(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let carol = try Nick(validating: "carol")
+        let (adas, bobs, eves) = ("owner-ada", "owner-bob", "owner-eve")
+        // ada and bob talk; eve holds the nick ada for a while; a v1 client says no secret.
+        let sent: [(Nick, Nick, String?, String?, String)] = [
+            (Self.ada, Self.bob, adas, bobs, "one"), (Self.bob, Self.ada, bobs, adas, "two"),
+            (Self.ada, Self.bob, eves, bobs, "eve's"), (Self.ada, Self.bob, nil, bobs, "no secret"),
+            (Self.ada, carol, adas, nil, "to carol"),
+            (Self.ada, Self.bob, adas, bobs, String(repeating: "long ", count: 40)),
+        ]
+        for (index, (from, to, fromOwner, toOwner, text)) in sent.enumerated() {
+            _ = try await store.appendDirect(
+                NewDirectMessage(
+                    from: from, to: to, text: text, cid: "d\(index)", ts: Int64(index), fromOwner: fromOwner,
+                    toOwner: toOwner))
+        }
+        func read(
+            _ nick: Nick, _ other: Nick, as owner: String, before: Int64 = .max, limit: Int = 10,
+            textBytes: Int = .max
+        ) async throws -> ([Int64], Bool) {
+            let page = try await store.directMessages(
+                between: nick, and: other, owner: owner, before: before, limit: limit, textBytes: textBytes)
+            return (page.messages.map(\.id), page.more)
+        }
+        #expect(try await read(Self.ada, Self.bob, as: adas) == ([1, 2, 5], false))
+        #expect(try await read(Self.ada, Self.bob, as: eves) == ([3], false))
+        #expect(try await read(Self.bob, Self.ada, as: bobs) == ([1, 2, 3, 4, 5], false))
+        #expect(try await read(Self.ada, carol, as: adas) == ([1], false))
+        #expect(try await read(Self.ada, Self.bob, as: "nobody's") == ([], false))
+        // Pages go back from the newest, and are cut by their texts' size.
+        #expect(try await read(Self.bob, Self.ada, as: bobs, limit: 2) == ([4, 5], true))
+        #expect(try await read(Self.bob, Self.ada, as: bobs, before: 4, limit: 2) == ([2, 3], true))
+        #expect(try await read(Self.bob, Self.ada, as: bobs, before: 2, limit: 2) == ([1], false))
+        #expect(try await read(Self.ada, Self.bob, as: adas, textBytes: 100) == ([5], true))
+        let page = try await store.directMessages(
+            between: Self.ada, and: Self.bob, owner: adas, before: 3, limit: 10, textBytes: .max)
+        #expect(page.messages.map(\.text) == ["one", "two"])
+        #expect(page.messages.map(\.from) == ["ada", "bob"] && page.messages.map(\.to) == ["bob", "ada"])
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func concurrentAppendsGetDistinctConsecutiveIDs(kind: StoreKind) async throws {
         let store = try await kind.makeStore()
         let ids = try await withThrowingTaskGroup(of: Int64.self) { group in

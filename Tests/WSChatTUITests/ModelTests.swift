@@ -85,9 +85,63 @@ struct ModelTests {
 
     @Test func msgOpensADirectMessageBuffer() {
         var model = Self.inRooms("general")
-        #expect(Self.enter(&model, "/msg bob psst") == [.perform(.directMessage(to: "bob", text: "psst"))])
+        // A new conversation's buffer asks for what was said before, above the message sent.
+        #expect(
+            Self.enter(&model, "/msg bob psst") == [
+                .perform(.olderDirectMessages(with: "bob", before: nil)),
+                .perform(.directMessage(to: "bob", text: "psst")),
+            ])
         #expect(model.currentBuffer.kind == .direct(key: "bob"))
         #expect(Self.enter(&model, "more") == [.perform(.directMessage(to: "bob", text: "more"))])
+    }
+
+    /// A DM buffer reads the conversation back like a room: its latest page when it opens, older
+    /// pages on scrolling up, down to the beginning; a page overlapping what came live is not
+    /// doubled; a server without `dm_history` is not asked again.
+    @Test func aDirectMessageBufferReadsTheConversationBack() {
+        var model = Self.inRooms("general")
+        func dm(_ id: Int64, _ text: String, from: String = "bob") -> DirectMessage {
+            DirectMessage(
+                id: id, ts: 1_700_000_000_000 + id, from: from, to: from == "bob" ? "alice" : "bob", text: text,
+                cid: "d\(id)")
+        }
+        #expect(
+            model.handle(.engine(.server(.dm(dm(30, "are you there?")), raw: "")))
+                .contains(.perform(.olderDirectMessages(with: "bob", before: 30))))
+        let bob = model.buffers.firstIndex { $0.kind == .direct(key: "bob") }!
+        #expect(model.buffers[bob].olderHistory == .loading)
+        #expect(model.buffers[bob].lines.first?.content == ChatModel.loadingOlderLine)
+        // The page came after another live message: each line once, in order.
+        _ = model.handle(.engine(.server(.dm(dm(31, "hello?")), raw: "")))
+        let page = (20..<31).map { dm(Int64($0), "line \($0)", from: $0.isMultiple(of: 2) ? "bob" : "alice") }
+        _ = model.handle(
+            .engine(.server(.directHistory(.init(with: "Bob", before: 30, messages: page, more: true)), raw: "")))
+        _ = model.handle(.key(.alt(Character("\(bob + 1)"))))
+        #expect(model.currentBuffer.lines.compactMap(\.id) == Array(20...31))
+        #expect(model.currentBuffer.olderHistory == .more)
+        #expect(model.currentBuffer.lines.first { $0.id == 21 }?.isOwn == true)
+
+        // Scrolling to the top asks for the page before the oldest line; the last page begins it.
+        #expect(model.reachedTop() == [.perform(.olderDirectMessages(with: "bob", before: 20))])
+        #expect(model.reachedTop().isEmpty, "one request at a time")
+        _ = model.handle(
+            .engine(
+                .server(
+                    .directHistory(.init(with: "bob", before: 20, messages: [dm(3, "first")], more: false)), raw: "")))
+        #expect(model.currentBuffer.lines.compactMap(\.id) == [3] + Array(20...31))
+        #expect(model.currentBuffer.lines.contains { $0.content == ChatModel.beginningLine(with: "bob") })
+        #expect(model.reachedTop().isEmpty, "nothing before the beginning")
+
+        // A server that predates the request is asked once, and says so.
+        Self.enter(&model, "/msg carol hi")
+        _ = model.handle(
+            .engine(
+                .server(.error(ProtocolError(.unknownType, "unknown message type", ref: "dm_history")), raw: "")))
+        #expect(model.currentBuffer.olderHistory == .unsupported)
+        #expect(
+            Self.contents(model).contains(
+                "this server cannot send earlier direct messages (it predates the dm_history request)"))
+        #expect(Self.enter(&model, "/msg dave hi") == [.perform(.directMessage(to: "dave", text: "hi"))])
     }
 
     @Test func historyIsPerBuffer() {
@@ -119,7 +173,8 @@ struct ModelTests {
         let dm = DirectMessage(id: 1, ts: 0, from: "bob", to: "alice", text: "psst", cid: "d")
         #expect(
             model.handle(.engine(.server(.dm(dm), raw: ""))) == [
-                .bell, .notify(title: "bob (direct message)", body: "psst"),
+                .perform(.olderDirectMessages(with: "bob", before: 1)), .bell,
+                .notify(title: "bob (direct message)", body: "psst"),
             ])
         _ = model.handle(.key(.alt(Character("\(rust + 1)"))))
         #expect(model.current == rust && model.buffers[rust].unread == 0)

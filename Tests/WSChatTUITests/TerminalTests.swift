@@ -131,6 +131,50 @@ struct TerminalTests {
         server.signal(SIGTERM)
     }
 
+    /// A conversation is read back when its buffer opens again after a restart of the client
+    /// (the same data folder, so the same secret); someone else who takes the nick reads none.
+    @Test func directMessagesAreReadBackAfterARestartAndNotByTheNextHolderOfTheNick() async throws {
+        let (server, url) = try await Self.server()
+        let bob = try await TestClient.connect(url: url, subprotocol: nil, compression: false, reading: true)
+        _ = try await bob.hello("bob", secret: String(repeating: "b0", count: 32))
+        let home = Self.newHome()
+        let alice = try Self.wschat(["--nick", "alice", url], home: home)
+        try await alice.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        try alice.type("/msg bob hello bob")
+        try alice.press("Enter")
+        _ = try await bob.next { if case .dm(let dm) = $0 { dm } else { nil } }
+        try await bob.send(.dm(.init(to: "alice", text: "hi alice, 你好", cid: "b1")))
+        try await alice.waitFor("bob hi alice, 你好")
+        try alice.type("/quit")
+        try alice.press("Enter")
+        try await Self.waitForExit(alice)
+
+        let again = try Self.wschat(["--nick", "alice", url], home: home)
+        try await again.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        try again.type("/msg bob back again")
+        try again.press("Enter")
+        let back = try await again.waitFor("alice back again")
+        let rows = Self.rows(back)
+        let order = [
+            "beginning of your direct messages with bob", "alice hello bob", "bob hi alice, 你好", "alice back again",
+        ]
+        .map { text in rows.firstIndex { $0.contains(text) } ?? -1 }
+        #expect(order.allSatisfy { $0 >= 0 } && order == order.sorted(), "\(back)")
+
+        try again.type("/quit")
+        try again.press("Enter")
+        try await Self.waitForExit(again)
+        let impostor = try Self.wschat(["--nick", "alice", url])
+        try await impostor.waitUntil("connected") { Self.statusBar($0).contains("connected") }
+        try impostor.type("/msg bob it's me")
+        try impostor.press("Enter")
+        let theirs = try await impostor.waitUntil("the impostor's own message under the beginning line") {
+            $0.contains("alice it's me") && $0.contains("beginning of your direct messages with bob")
+        }
+        #expect(!theirs.contains("hello bob") && !theirs.contains("你好"), "\(theirs)")
+        server.signal(SIGTERM)
+    }
+
     /// A late joiner scrolls back through a room's whole history, page by page from the
     /// server, to "beginning of #room", and searches it, with the server's default SQLite store.
     @Test func scrollingUpReadsTheRoomBackToItsFirstMessage() async throws {

@@ -20,9 +20,9 @@ public struct ServerProcess: Sendable {
         try await TestClient.connect(url: url, subprotocol: "wschat.v1", compression: false, reading: reading)
     }
 
-    public func user(_ nick: String, password: String? = nil) async throws -> TestClient {
+    public func user(_ nick: String, password: String? = nil, secret: String? = nil) async throws -> TestClient {
         let client = try await connect()
-        try await client.hello(nick, password: password)
+        try await client.hello(nick, password: password, secret: secret)
         return client
     }
 

@@ -135,8 +135,10 @@ public final class TestClient: Sendable {
     // MARK: Conversation steps
 
     @discardableResult
-    public func hello(_ nick: String, password: String? = nil) async throws -> ServerMessage.Welcome {
-        try await send(.hello(.init(nick: nick, password: password, client: "tests")))
+    public func hello(_ nick: String, password: String? = nil, secret: String? = nil) async throws
+        -> ServerMessage.Welcome
+    {
+        try await send(.hello(.init(nick: nick, password: password, client: "tests", secret: secret)))
         let reply = try await next()
         guard case .welcome(let welcome) = reply else {
             throw TestFailure("hello \(nick): expected welcome, got \(reply)")

@@ -133,9 +133,7 @@ struct PlainFormatter {
         case .message(let chat):
             return [Self.chatLine(chat)]
         case .dm(let dm):
-            return [
-                "\(Self.time(dm.ts)) <\(TerminalText.singleLine(dm.from)) → \(TerminalText.singleLine(dm.to))> \(TerminalText.singleLine(dm.text))"
-            ]
+            return [Self.directLine(dm)]
         case .presence(let presence):
             let reason = presence.reason.map { " (\(TerminalText.singleLine($0)))" } ?? ""
             let verb =
@@ -177,7 +175,15 @@ struct PlainFormatter {
             let room = "#\(TerminalText.singleLine(page.room))"
             return ["-- older messages of \(room):"] + page.messages.map(Self.chatLine)
                 + (page.more ? [] : ["-- beginning of \(room)"])
+        case .directHistory(let page):
+            let peer = TerminalText.singleLine(page.with)
+            return ["-- earlier direct messages with \(peer):"] + page.messages.map(Self.directLine)
+                + (page.more ? [] : ["-- beginning of your direct messages with \(peer)"])
         }
+    }
+
+    static func directLine(_ dm: DirectMessage) -> String {
+        "\(time(dm.ts)) <\(TerminalText.singleLine(dm.from)) → \(TerminalText.singleLine(dm.to))> \(TerminalText.singleLine(dm.text))"
     }
 
     static func chatLine(_ message: ChatMessage) -> String {

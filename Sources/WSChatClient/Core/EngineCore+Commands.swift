@@ -44,6 +44,8 @@ extension EngineCore {
             sendQueue.append(.who(room: room))
         case .olderHistory(let room, let before, let limit):
             sendQueue.append(.history(.init(room: room, before: before, limit: limit)))
+        case .olderDirectMessages(let nick, let before, let limit):
+            sendQueue.append(.directHistory(.init(with: nick, before: before, limit: limit)))
         case .search(let text, let room):
             sendQueue.append(.search(.init(text: text, room: room)))
         case .away(let reason):

@@ -38,7 +38,7 @@ extension EngineCore {
                 sendQueue.append(.nick(desiredNick))
             }
             emit(message, raw: text)
-        case .topic, .rooms, .members, .history, .found, .away, .whois:
+        case .topic, .rooms, .members, .history, .found, .away, .whois, .directHistory:
             emit(message, raw: text)
         }
     }

@@ -157,7 +157,10 @@ public struct EngineCore<Random: RandomNumberGenerator> {
     }
 
     var hello: ClientMessage {
-        .hello(.init(nick: nick, password: configuration.password, client: configuration.clientName))
+        .hello(
+            .init(
+                nick: nick, password: configuration.password, client: configuration.clientName,
+                secret: configuration.secret))
     }
 
     mutating func connectionEnded(code: UInt16?, error: String, at now: ContinuousClock.Instant) {

@@ -38,8 +38,10 @@ extension ChatCore {
             return
         }
         claim(nick, for: id)
+        let owner = hello.secret.map(SecretDigest.of)
+        sessions[id]?.owner = owner
         if clustered {
-            actions.append(.io(.claimNick(NickClaim(claimant: id, nick: nick, purpose: .hello))))
+            actions.append(.io(.claimNick(NickClaim(claimant: id, nick: nick, owner: owner, purpose: .hello))))
         } else {
             welcome(id, as: nick, into: &actions)
         }
@@ -93,7 +95,11 @@ extension ChatCore {
         let new = try Nick(validating: raw)
         if let taken = takenError(for: new, by: id) { throw taken }
         if clustered, new.key != old.key {
-            actions.append(.io(.claimNick(NickClaim(claimant: id, nick: new, purpose: .change(from: old)))))
+            actions.append(
+                .io(
+                    .claimNick(
+                        NickClaim(claimant: id, nick: new, owner: sessions[id]?.owner, purpose: .change(from: old))))
+            )
             return
         }
         rename(id, from: old, to: new, into: &actions)
@@ -161,9 +167,11 @@ extension ChatCore {
         } catch {
             throw error.answering(dm.cid)
         }
-        let request = DirectRequest(sender: id, from: sender, to: dm.to, text: dm.text, cid: dm.cid, ts: now)
-        if let local = nickOwners[recipient.key].flatMap(nick(of:)) {
-            actions.append(.io(.appendDirect(request, to: local)))
+        let request = DirectRequest(
+            sender: id, from: NickHolder(nick: sender, owner: sessions[id]?.owner), to: dm.to, text: dm.text,
+            cid: dm.cid, ts: now)
+        if let local = nickOwners[recipient.key].flatMap({ sessions[$0] }), let nick = local.nick {
+            actions.append(.io(.appendDirect(request, to: NickHolder(nick: nick, owner: local.owner))))
         } else if clustered {
             // On another node, which delivers it when the store's notice reaches it.
             actions.append(.io(.findRemoteRecipient(request)))
@@ -172,7 +180,8 @@ extension ChatCore {
         }
     }
 
-    mutating func remoteRecipientFound(_ request: DirectRequest, _ recipient: Nick?, into actions: inout [Action]) {
+    mutating func remoteRecipientFound(_ request: DirectRequest, _ recipient: NickHolder?, into actions: inout [Action])
+    {
         guard let recipient else {
             fail(
                 request.sender, ProtocolError(.noSuchNick, "nobody is online as \(request.to)", ref: request.cid),
@@ -198,6 +207,42 @@ extension ChatCore {
             }
             send(.dm(original), to: request.sender, into: &actions)
         }
+    }
+
+    /// A page of the asker's direct messages with a nick, read back under the digest of the
+    /// secret they said in `hello`: whoever held their nick before them (or holds it later)
+    /// reads only their own.
+    func conversation(
+        _ request: ClientMessage.DirectHistoryRequest, from id: ConnectionID, into actions: inout [Action]
+    )
+        throws(ProtocolError)
+    {
+        guard let nick = nick(of: id) else { return }
+        guard let owner = sessions[id]?.owner else {
+            throw ProtocolError(
+                .badRequest,
+                "direct messages are read back only by the secret they were sent under; say hello with a secret")
+        }
+        let other: Nick
+        do {
+            other = try Nick(validating: request.with)
+        } catch {
+            throw ProtocolError(.noSuchNick, "\(request.with) is not a valid nick")
+        }
+        actions.append(
+            .io(
+                .readConversation(
+                    ConversationRequest(
+                        asker: id, nick: nick, other: other, owner: owner, before: request.before,
+                        limit: request.limit ?? ClientMessage.defaultHistoryLimit))))
+    }
+
+    func conversationRead(_ request: ConversationRequest, _ read: DirectHistoryPage, into actions: inout [Action]) {
+        let page = read.bounded(toBytes: historyPageBudget, keepingNewest: true)
+        send(
+            .directHistory(
+                .init(with: request.other.name, before: request.before, messages: page.messages, more: page.more)),
+            to: request.asker, into: &actions)
     }
 
     mutating func quit(_ id: ConnectionID, reason: String?, into actions: inout [Action]) {

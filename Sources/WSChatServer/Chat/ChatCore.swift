@@ -32,7 +32,7 @@ struct ChatCore {
         case joinHistoryRead(JoinRequest, HistoryPage, remoteMembers: [String])
         case appended(SayRequest, Appended<ChatMessage>)
         /// The recipient of a direct message on another node, or nil when nobody has the nick.
-        case remoteRecipientFound(DirectRequest, Nick?)
+        case remoteRecipientFound(DirectRequest, NickHolder?)
         case directAppended(DirectRequest, Appended<DirectMessage>)
         case topicStored(TopicRequest)
         case nickClaimed(NickClaim, Bool)
@@ -42,6 +42,7 @@ struct ChatCore {
         case caughtUpPage(roomKey: String, HistoryPage)
         case olderHistoryRead(OlderHistoryRequest, HistoryPage)
         case searched(SearchRequest, HistoryPage)
+        case conversationRead(ConversationRequest, DirectHistoryPage)
         case failed(Failure, error: String)
     }
 
@@ -67,7 +68,7 @@ struct ChatCore {
         case readJoinHistory(JoinRequest, remoteMembers: Bool)
         case append(SayRequest)
         case findRemoteRecipient(DirectRequest)
-        case appendDirect(DirectRequest, to: Nick)
+        case appendDirect(DirectRequest, to: NickHolder)
         case storeTopic(TopicRequest)
         case claimNick(NickClaim)
         case readRemoteRooms(ConnectionID)
@@ -75,6 +76,7 @@ struct ChatCore {
         case catchUp(roomKey: String, RoomName, after: Int64)
         case readOlderHistory(OlderHistoryRequest)
         case search(SearchRequest)
+        case readConversation(ConversationRequest)
     }
 
     enum HelloOutcome: Equatable, Sendable {
@@ -120,6 +122,17 @@ struct ChatCore {
         let limit: Int
     }
 
+    /// A `dm_history`: the newest `limit` direct messages below `before` between `nick` and
+    /// `other` that the holder of the secret with digest `owner` sent or received.
+    struct ConversationRequest: Sendable {
+        let asker: ConnectionID
+        let nick: Nick
+        let other: Nick
+        let owner: String
+        let before: Int64?
+        let limit: Int
+    }
+
     /// A `search`: messages containing `text`, in `room` or in every room.
     struct SearchRequest: Sendable {
         let asker: ConnectionID
@@ -136,7 +149,7 @@ struct ChatCore {
 
     struct DirectRequest: Sendable {
         let sender: ConnectionID
-        let from: Nick
+        let from: NickHolder
         let to: String
         let text: String
         let cid: String
@@ -157,6 +170,8 @@ struct ChatCore {
         }
         let claimant: ConnectionID
         let nick: Nick
+        /// The digest of the claimant's secret, kept with the claim for other nodes.
+        let owner: String?
         let purpose: Purpose
     }
 
@@ -168,6 +183,9 @@ struct ChatCore {
         /// Keys of every nick this connection has held: a resent `say` or `dm` is recognised
         /// as its own after a nick change, and never matches another sender's `cid`.
         var heldNicks: Set<String> = []
+        /// The digest of the secret said in `hello` (`SecretDigest`): the direct messages
+        /// this session sends and receives are stored under it, and it reads them back.
+        var owner: String?
         /// Why the user is away, while they are (`away`).
         var away: String?
         /// When `hello` came, and when the user last sent a message (ms since 1970), for `whois`.
@@ -255,6 +273,7 @@ struct ChatCore {
             case .search(let request): try search(request, from: id, into: &actions)
             case .away(let reason): setAway(reason, from: id, into: &actions)
             case .whois(let nick): try whois(nick, for: id, now: now, into: &actions)
+            case .directHistory(let request): try conversation(request, from: id, into: &actions)
             }
         } catch {
             fail(id, error.ref == nil ? error.answering(message.type) : error, into: &actions)
@@ -277,6 +296,7 @@ struct ChatCore {
         case .caughtUpPage(let roomKey, let page): caughtUpPage(roomKey, page, into: &actions)
         case .olderHistoryRead(let request, let page): olderHistoryRead(request, page, into: &actions)
         case .searched(let request, let page): searched(request, page, into: &actions)
+        case .conversationRead(let request, let page): conversationRead(request, page, into: &actions)
         case .failed(let failure, let error): failed(failure, error: error, into: &actions)
         }
     }

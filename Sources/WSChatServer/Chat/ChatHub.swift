@@ -168,7 +168,8 @@ actor ChatHub {
             return await completion(of: request.sender, "dm") { hub in
                 let stored = try await hub.store.appendDirect(
                     NewDirectMessage(
-                        from: request.from, to: recipient, text: request.text, cid: request.cid, ts: request.ts))
+                        from: request.from.nick, to: recipient.nick, text: request.text, cid: request.cid,
+                        ts: request.ts, fromOwner: request.from.owner, toOwner: recipient.owner))
                 if case .new = stored { hub.metrics.chatMessages.increment() }
                 return .directAppended(request, stored)
             }
@@ -180,7 +181,7 @@ actor ChatHub {
         case .claimNick(let claim):
             guard let cluster else { return .nickClaimed(claim, true) }
             do {
-                return .nickClaimed(claim, try await cluster.claimNick(claim.nick))
+                return .nickClaimed(claim, try await cluster.claimNick(claim.nick, owner: claim.owner))
             } catch {
                 if case .hello = claim.purpose { return .failed(.helloClaim(claim), error: "\(error)") }
                 return .failed(.request(claim.claimant, type: "nick"), error: "\(error)")
@@ -201,6 +202,13 @@ actor ChatHub {
         case .search(let request):
             return await completion(of: request.asker, "search") { hub in
                 .searched(request, try await hub.store.search(request.text, in: request.room, limit: request.limit))
+            }
+        case .readConversation(let request):
+            return await completion(of: request.asker, "dm_history") { hub in
+                let page = try await hub.store.directMessages(
+                    between: request.nick, and: request.other, owner: request.owner, before: request.before ?? .max,
+                    limit: request.limit, textBytes: hub.core.historyPageBudget)
+                return .conversationRead(request, page)
             }
         case .catchUp(let roomKey, let name, let after):
             do {

@@ -7,8 +7,9 @@ protocol ClusterLink: Sendable {
     var node: String { get }
     /// Events from other nodes, for the hub, in the order they happened.
     var events: AsyncStream<ClusterEvent> { get }
-    /// Claims `nick` cluster-wide; false when a user on another node has it.
-    func claimNick(_ nick: Nick) async throws -> Bool
+    /// Claims `nick` cluster-wide for the holder of the secret with digest `owner`; false when
+    /// a user on another node has it.
+    func claimNick(_ nick: Nick, owner: String?) async throws -> Bool
     /// Applies a change of this node's users to the shared view and tells the other nodes.
     /// Changes are applied in the order they are posted (after any earlier claim).
     func post(_ change: ClusterChange)
@@ -17,7 +18,7 @@ protocol ClusterLink: Sendable {
     /// Rooms with members on other nodes.
     func remoteRooms() async throws -> [RemoteRoom]
     /// The nick with key `key` when a user on another node has it.
-    func remoteNick(_ key: String) async throws -> Nick?
+    func remoteNick(_ key: String) async throws -> NickHolder?
 }
 
 /// A change in this node's users that the other nodes must see.
@@ -33,6 +34,13 @@ enum ClusterEvent: Sendable, Equatable {
     case notice(ClusterNotice.Event)
     /// The node may have missed notices (its listening connection was down): catch up.
     case resynchronize
+}
+
+/// Who holds a nick: the nick, and the digest of the secret they said in `hello` (nil when
+/// they said none).
+struct NickHolder: Equatable, Sendable {
+    var nick: Nick
+    var owner: String?
 }
 
 struct RemoteRoom: Equatable, Sendable {

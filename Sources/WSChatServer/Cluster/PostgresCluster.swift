@@ -27,7 +27,7 @@ final class PostgresCluster: ClusterLink, Service {
 
     private enum Operation: Sendable {
         case change(ClusterChange)
-        case claim(Nick, CheckedContinuation<Bool, any Error>)
+        case claim(Nick, owner: String?, CheckedContinuation<Bool, any Error>)
     }
 
     init(node: String, url: String, store: PostgresHistoryStore, logger: Logger) throws {
@@ -41,8 +41,8 @@ final class PostgresCluster: ClusterLink, Service {
 
     // MARK: ClusterLink
 
-    func claimNick(_ nick: Nick) async throws -> Bool {
-        try await withCheckedThrowingContinuation { operationSink.yield(.claim(nick, $0)) }
+    func claimNick(_ nick: Nick, owner: String?) async throws -> Bool {
+        try await withCheckedThrowingContinuation { operationSink.yield(.claim(nick, owner: owner, $0)) }
     }
 
     func post(_ change: ClusterChange) {
@@ -73,11 +73,11 @@ final class PostgresCluster: ClusterLink, Service {
         return rooms
     }
 
-    func remoteNick(_ key: String) async throws -> Nick? {
-        for try await name in try await client.query(
-            "SELECT name FROM nicks WHERE key = \(key) AND node <> \(node)", logger: logger
-        ).decode(String.self) {
-            return try Nick(validating: name)
+    func remoteNick(_ key: String) async throws -> NickHolder? {
+        for try await (name, owner) in try await client.query(
+            "SELECT name, owner FROM nicks WHERE key = \(key) AND node <> \(node)", logger: logger
+        ).decode((String, String?).self) {
+            return NickHolder(nick: try Nick(validating: name), owner: owner)
         }
         return nil
     }
@@ -165,9 +165,9 @@ final class PostgresCluster: ClusterLink, Service {
     private func applyOperations() async {
         for await operation in operations {
             switch operation {
-            case .claim(let nick, let continuation):
+            case .claim(let nick, let owner, let continuation):
                 do {
-                    continuation.resume(returning: try await claim(nick))
+                    continuation.resume(returning: try await claim(nick, owner: owner))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -185,13 +185,13 @@ final class PostgresCluster: ClusterLink, Service {
 
     /// Claims `nick` and its confusable skeletons in one transaction: either all are free
     /// (or already this nick's) and the claim holds, or nothing is written.
-    private func claim(_ nick: Nick) async throws -> Bool {
+    private func claim(_ nick: Nick, owner: String?) async throws -> Bool {
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 var inserted = false
                 for try await _ in try await connection.query(
                     """
-                    INSERT INTO nicks (key, name, node) VALUES (\(nick.key), \(nick.name), \(self.node))
+                    INSERT INTO nicks (key, name, node, owner) VALUES (\(nick.key), \(nick.name), \(self.node), \(owner))
                     ON CONFLICT (key) DO NOTHING RETURNING key
                     """, logger: self.logger)
                 {

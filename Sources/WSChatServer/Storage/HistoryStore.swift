@@ -30,6 +30,14 @@ public protocol HistoryStore: Sendable {
     /// that later opens again gets a new epoch, which is harmless: it had no history.
     func forgetRoomIfUnused(_ room: RoomName) async throws
     func appendDirect(_ message: NewDirectMessage) async throws -> Appended<DirectMessage>
+    /// The newest direct messages between `nick` and `other` with an id below `id`, oldest
+    /// first, that `owner` sent or received (the digest of a `hello`'s secret: a message stored
+    /// without one, or under another holder of the nick, is never read back). At most `limit`,
+    /// cut by `textBytes` as a room's page is (`HistoryPageCut`); `more` when older ones that
+    /// `owner` may read were left out.
+    func directMessages(
+        between nick: Nick, and other: Nick, owner: String, before id: Int64, limit: Int, textBytes: Int
+    ) async throws -> DirectHistoryPage
     /// Deletes up to a bounded chunk of what `policy` no longer keeps; returns how many
     /// messages went, 0 once nothing is left to prune. Ids are never reused afterwards.
     func prune(_ policy: RetentionPolicy, now: Int64) async throws -> Int
@@ -97,19 +105,29 @@ public struct NewDirectMessage: Sendable {
     public var text: String
     public var cid: String
     public var ts: Int64
+    /// The digests of the sender's and the recipient's secrets (`SecretDigest`), when they
+    /// said one: only they can read the message back.
+    public var fromOwner: String?
+    public var toOwner: String?
 
-    public init(from: Nick, to: Nick, text: String, cid: String, ts: Int64) {
+    public init(
+        from: Nick, to: Nick, text: String, cid: String, ts: Int64, fromOwner: String? = nil, toOwner: String? = nil
+    ) {
         self.from = from
         self.to = to
         self.text = text
         self.cid = cid
         self.ts = ts
+        self.fromOwner = fromOwner
+        self.toOwner = toOwner
     }
 
     /// The key of the conversation: both nicks' keys, in a fixed order, joined by a space
     /// (which no nick contains; PostgreSQL text cannot hold the NUL a C habit would suggest).
-    public var pairKey: String {
-        [from.key, to.key].sorted().joined(separator: " ")
+    public var pairKey: String { Self.pairKey(from, to) }
+
+    public static func pairKey(_ one: Nick, _ other: Nick) -> String {
+        [one.key, other.key].sorted().joined(separator: " ")
     }
 }
 
@@ -119,16 +137,20 @@ public enum Appended<Message: Sendable>: Sendable {
     case duplicate(Message)
 }
 
-/// A slice of a room's history, oldest first.
-public struct HistoryPage: Equatable, Sendable {
-    public var messages: [ChatMessage]
+/// A slice of a room's history, or of a direct conversation's, oldest first (a search's
+/// matches newest first).
+public struct MessagePage<Message: Equatable & Sendable>: Equatable, Sendable {
+    public var messages: [Message]
     public var more: Bool
 
-    public init(messages: [ChatMessage], more: Bool) {
+    public init(messages: [Message], more: Bool) {
         self.messages = messages
         self.more = more
     }
 }
+
+public typealias HistoryPage = MessagePage<ChatMessage>
+public typealias DirectHistoryPage = MessagePage<DirectMessage>
 
 extension HistoryStore {
     /// The oldest `limit` messages with an id above `id`, however long their texts.

@@ -43,12 +43,22 @@ public actor MemoryHistoryStore: HistoryStore {
         }
     }
 
+    /// A direct message with the digests of the secrets of who sent and who received it.
+    private struct StoredDirect {
+        var message: DirectMessage
+        var fromOwner: String?
+        var toOwner: String?
+    }
+
     private let retainedPerRoom: Int
     private let retainedDirect: Int
     private var rooms: [String: RoomLog] = [:]
     private var directLastID: [String: Int64] = [:]
+    /// Each conversation's kept messages by pair key, oldest first.
+    private var directLogs: [String: [StoredDirect]] = [:]
     private var directByCID: [String: DirectMessage] = [:]
-    private var directCIDOrder: [String] = []
+    /// Every kept direct message in the order stored, so the oldest go first.
+    private var directOrder: [(pairKey: String, cid: String)] = []
 
     public init(retainedPerRoom: Int = 10_000, retainedDirect: Int = 10_000) {
         self.retainedPerRoom = retainedPerRoom
@@ -119,14 +129,39 @@ public actor MemoryHistoryStore: HistoryStore {
         directLastID[new.pairKey] = id
         let message = DirectMessage(
             id: id, ts: new.ts, from: new.from.name, to: new.to.name, text: new.text, cid: new.cid)
+        directLogs[new.pairKey, default: []].append(
+            StoredDirect(message: message, fromOwner: new.fromOwner, toOwner: new.toOwner))
         directByCID[new.cid] = message
-        directCIDOrder.append(new.cid)
-        if directCIDOrder.count > retainedDirect + retainedDirect / 8 {
-            let excess = directCIDOrder.count - retainedDirect
-            for cid in directCIDOrder.prefix(excess) { directByCID[cid] = nil }
-            directCIDOrder.removeFirst(excess)
+        directOrder.append((new.pairKey, new.cid))
+        if directOrder.count > retainedDirect + retainedDirect / 8 {
+            dropOldestDirect(directOrder.count - retainedDirect)
         }
         return .new(message)
+    }
+
+    public func directMessages(
+        between nick: Nick, and other: Nick, owner: String, before id: Int64, limit: Int, textBytes: Int
+    ) -> DirectHistoryPage {
+        let readable = (directLogs[NewDirectMessage.pairKey(nick, other)] ?? []).reversed().lazy
+            .filter { $0.message.id < id && ($0.fromOwner == owner || $0.toOwner == owner) }
+            .map(\.message)
+        let candidates = Array(readable.prefix(limit + 1))
+        let cut = HistoryPageCut(textSizes: candidates.map(\.text.utf8.count), limit: limit, textBytes: textBytes)
+        return DirectHistoryPage(messages: candidates.prefix(cut.count).reversed(), more: cut.more)
+    }
+
+    /// Forgets the `count` direct messages stored first (each the oldest of its conversation).
+    private func dropOldestDirect(_ count: Int) {
+        var droppedByPair: [String: Int] = [:]
+        for (pairKey, cid) in directOrder.prefix(count) {
+            droppedByPair[pairKey, default: 0] += 1
+            directByCID[cid] = nil
+        }
+        directOrder.removeFirst(count)
+        for (pairKey, dropped) in droppedByPair {
+            directLogs[pairKey]?.removeFirst(dropped)
+            if directLogs[pairKey]?.isEmpty == true { directLogs[pairKey] = nil }
+        }
     }
 
     public func prune(_ policy: RetentionPolicy, now: Int64) -> Int {
@@ -140,9 +175,8 @@ public actor MemoryHistoryStore: HistoryStore {
         }
         for (key, excess) in excessByRoom { rooms[key]?.dropOldest(excess) }
         let pruned = excessByRoom.values.reduce(0, +)
-        let expired = directCIDOrder.prefix { directByCID[$0].map { $0.ts < cutoff } ?? true }.count
-        for cid in directCIDOrder.prefix(expired) { directByCID[cid] = nil }
-        directCIDOrder.removeFirst(expired)
+        let expired = directOrder.prefix { directByCID[$0.cid].map { $0.ts < cutoff } ?? true }.count
+        dropOldestDirect(expired)
         return pruned + expired
     }
 

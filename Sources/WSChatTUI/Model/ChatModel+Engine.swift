@@ -51,6 +51,7 @@ extension ChatModel {
         case .welcome(let welcome):
             everConnected = true
             forgetOlderHistoryRequests()
+            serverKeepsConversations = true
             maxMessageBytes = welcome.limits.maxMessageBytes
             nick = welcome.nick
             server = welcome.server
@@ -82,17 +83,19 @@ extension ChatModel {
         case .dm(let dm):
             if isIgnored(dm.from) { return [] }
             let own = Self.key(nick: dm.from) == Self.key(nick: nick)
-            let index = directBuffer(own ? dm.to : dm.from)
+            let peer = own ? dm.to : dm.from
+            let opened = index(of: .direct(key: Self.key(nick: peer))) == nil
+            let index = directBuffer(peer)
             rememberLinks(in: dm.text, from: dm.from, place: own ? "a DM to \(dm.to)" : "a DM")
-            if replacePending(cid: dm.cid, in: index, with: dm.from, text: dm.text, action: false, time: dm.ts) {
+            if replacePending(
+                cid: dm.cid, in: index, with: dm.from, text: dm.text, action: false, time: dm.ts, id: dm.id)
+            {
                 return []
             }
-            let ring = append(
-                BufferLine(
-                    time: dm.ts, content: .message(from: dm.from, text: dm.text, action: false, cid: dm.cid), isOwn: own
-                ),
-                to: index, highlight: !own)
-            return ring ? Self.alert(title: "\(dm.from) (direct message)", body: dm.text) : []
+            let ring = append(directLine(dm), to: index, highlight: !own)
+            // What was said before this message, for a conversation that opens with it.
+            let earlier = opened ? askOlder(in: index, before: dm.id) : []
+            return earlier + (ring ? Self.alert(title: "\(dm.from) (direct message)", body: dm.text) : [])
         case .presence(let presence):
             guard let index = index(of: .room(key: Self.key(room: presence.room))) else { return [] }
             let reason = presence.reason.map { " (\($0))" } ?? ""
@@ -150,6 +153,8 @@ extension ChatModel {
         case .history(let page):
             showOlder(page)
             return continueJump(after: page)
+        case .directHistory(let page):
+            showOlder(page)
         case .found(let found):
             let scope = found.room.map { "#\($0)" } ?? "every room"
             let count = found.matches.isEmpty ? "nothing found" : "\(found.matches.count)\(found.more ? "+" : "") found"
@@ -166,7 +171,9 @@ extension ChatModel {
             if found.more { note(.notice("more messages match: search for a longer text to narrow it")) }
             if !found.matches.isEmpty { note(.notice("/goto N shows match N where it was said")) }
         case .error(let error):
-            if error.ref == "history" { olderHistoryRefused(error) }
+            if error.ref == "history" || error.ref == "dm_history" {
+                olderHistoryRefused(error, conversation: error.ref == "dm_history")
+            }
             note(.error("\(error.code.rawValue): \(error.message)"))
         }
         return []

@@ -171,7 +171,10 @@ extension ChatModel {
                 switchToRoom = room
                 if let index = index(of: .room(key: Self.key(room: room))) { switchTo(index) }
             case .directMessage(let peer, _):
+                let opened = index(of: .direct(key: Self.key(nick: peer))) == nil
                 switchTo(directBuffer(peer))
+                // The conversation so far, above the message about to be sent.
+                if opened { return askOlder(in: current, before: nil) + [.perform(command)] }
             case .part(let room):
                 if index(of: .room(key: Self.key(room: room))) == nil {
                     note(.error("you are not in #\(room)"))

@@ -1,9 +1,10 @@
 import WSChatClient
 import WSChatProtocol
 
-/// Scrolling back past what a room's buffer holds: the next page of older messages is asked
-/// of the server (`history`), with a "loading" line at the top until it comes, and a
-/// "beginning of #room" line once the room's first kept message is in.
+/// Scrolling back past what a room's or a DM's buffer holds: the next page of older messages
+/// is asked of the server (`history`, `dm_history`), with a "loading" line at the top until it
+/// comes, and a "beginning" line once the first kept message is in. A DM buffer asks for its
+/// latest page as soon as it opens (a room's comes with its join).
 extension ChatModel {
     static let loadingOlderLine = BufferLine.Content.event("loading older messages…")
 
@@ -11,48 +12,89 @@ extension ChatModel {
         .event("── beginning of #\(room) ──")
     }
 
-    /// The view reached the top of a room's buffer: asks for the page before its oldest
-    /// message, unless a page is on its way or the beginning is already shown.
-    mutating func reachedTop() -> [Effect] {
-        guard case .room = currentBuffer.kind, currentBuffer.olderHistory == .more else { return [] }
-        let before = currentBuffer.lines.lazy.compactMap(\.id).first
-        buffers[current].olderHistory = .loading
-        buffers[current].prepend([BufferLine(time: nil, content: Self.loadingOlderLine)])
-        return [.perform(.olderHistory(room: currentBuffer.name, before: before))]
+    static func beginningLine(with peer: String) -> BufferLine.Content {
+        .event("── beginning of your direct messages with \(peer) ──")
     }
 
-    /// A page of older messages: goes above what the buffer holds, where the loading line was;
-    /// the view stays on the lines the user was reading.
+    /// The view reached the top of a buffer: asks for the page before its oldest message,
+    /// unless a page is on its way or the beginning is already shown.
+    mutating func reachedTop() -> [Effect] {
+        askOlder(in: current, before: currentBuffer.lines.lazy.compactMap(\.id).first)
+    }
+
+    /// Asks for the page of the room or conversation in buffer `index` before `before` (the
+    /// newest when nil), shown by a loading line until it comes.
+    mutating func askOlder(in index: Int, before: Int64?) -> [Effect] {
+        guard buffers[index].olderHistory == .more else { return [] }
+        let name = buffers[index].name
+        let command: UserCommand
+        switch buffers[index].kind {
+        case .room: command = .olderHistory(room: name, before: before)
+        case .direct where serverKeepsConversations: command = .olderDirectMessages(with: name, before: before)
+        default: return []
+        }
+        buffers[index].olderHistory = .loading
+        buffers[index].prepend([BufferLine(time: nil, content: Self.loadingOlderLine)])
+        return [.perform(command)]
+    }
+
+    /// A page of a room's older messages: goes above what the buffer holds, where the loading
+    /// line was; the view stays on the lines the user was reading.
     mutating func showOlder(_ page: ServerMessage.History) {
         guard let index = index(of: .room(key: Self.key(room: page.room))) else { return }
+        putAbove(page.messages.map(messageLine), more: page.more, in: index, beginning: Self.beginningLine(of:))
+    }
+
+    /// A page of the user's older direct messages with someone, as `showOlder` for a room.
+    mutating func showOlder(_ page: ServerMessage.DirectHistory) {
+        guard let index = index(of: .direct(key: Self.key(nick: page.with))) else { return }
+        putAbove(page.messages.map(directLine), more: page.more, in: index, beginning: Self.beginningLine(with:))
+    }
+
+    private mutating func putAbove(
+        _ page: [BufferLine], more: Bool, in index: Int, beginning: (String) -> BufferLine.Content
+    ) {
         removeLoadingLine(in: index)
         // A page that crossed a reconnect may overlap what the buffer got since.
         let oldest = buffers[index].lines.lazy.compactMap(\.id).first ?? .max
         let days = DayChange(timeZone: timeZone)
-        var (lines, lastDay) = days.inserting(
-            into: page.messages.filter { $0.id < oldest && !isIgnored($0.from) }.map(messageLine), after: nil)
+        let older = page.filter { line in
+            guard let id = line.id, id < oldest else { return false }
+            if case .message(let from, _, _, _) = line.content { return !isIgnored(from) }
+            return true
+        }
+        var (lines, lastDay) = days.inserting(into: older, after: nil)
         // Between the page and what the buffer held: a day line if they differ.
         if let lastDay, let next = buffers[index].lines.first(where: { $0.time != nil })?.time, !lastDay.contains(next)
         {
             lines.append(days.line(for: next))
         }
-        if page.more {
+        if more {
             buffers[index].olderHistory = .more
         } else {
-            lines.insert(BufferLine(time: nil, content: Self.beginningLine(of: buffers[index].name)), at: 0)
+            lines.insert(BufferLine(time: nil, content: beginning(buffers[index].name)), at: 0)
             buffers[index].olderHistory = .beginning
         }
         buffers[index].prepend(lines)
     }
 
-    /// The server refused a `history` request: a server older than the request says so once
-    /// and is not asked again; after any other error, scrolling up asks again.
-    mutating func olderHistoryRefused(_ error: ProtocolError) {
+    /// The server refused a `history` (`conversation` false) or `dm_history` request: a server
+    /// older than the request says so once and is not asked again, nor is a server that keeps
+    /// no direct messages for this client; after any other error, scrolling up asks again.
+    mutating func olderHistoryRefused(_ error: ProtocolError, conversation: Bool) {
+        let unsupported = error.code == .unknownType || (conversation && error.code == .badRequest)
+        if conversation && unsupported { serverKeepsConversations = false }
         for index in buffers.indices where buffers[index].olderHistory == .loading {
+            let isDirect = if case .direct = buffers[index].kind { true } else { false }
+            guard isDirect == conversation else { continue }
             removeLoadingLine(in: index)
-            if error.code == .unknownType {
+            if unsupported {
                 buffers[index].olderHistory = .unsupported
-                note(.notice("this server cannot send older messages (it predates the history request)"), in: index)
+                let what = conversation ? "earlier direct messages" : "older messages"
+                let why =
+                    error.code == .unknownType
+                    ? "it predates the \(conversation ? "dm_history" : "history") request" : error.message
+                note(.notice("this server cannot send \(what) (\(why))"), in: index)
             } else {
                 buffers[index].olderHistory = .more
             }
@@ -70,6 +112,16 @@ extension ChatModel {
     private mutating func removeLoadingLine(in index: Int) {
         guard buffers[index].lines.first?.content == Self.loadingOlderLine else { return }
         buffers[index].removeFirstLine()
+    }
+
+    /// A direct message as a buffer line.
+    func directLine(_ message: DirectMessage) -> BufferLine {
+        var line = BufferLine(
+            time: message.ts,
+            content: .message(from: message.from, text: message.text, action: false, cid: message.cid),
+            isOwn: Self.key(nick: message.from) == Self.key(nick: nick))
+        line.id = message.id
+        return line
     }
 
     /// A room message as a buffer line, its nick's mention marked.

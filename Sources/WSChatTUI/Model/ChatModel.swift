@@ -74,6 +74,9 @@ public struct ChatModel: Equatable, Sendable {
     public var timeFormat = TimeFormat.standard
     /// Where day-change lines fall.
     public var timeZone = TimeZone.current
+    /// Whether the server reads direct messages back (`dm_history`); false once it refused,
+    /// until the next welcome.
+    var serverKeepsConversations = true
     /// Whether a welcome ever came: until then, a failed connection is explained.
     var everConnected = false
 

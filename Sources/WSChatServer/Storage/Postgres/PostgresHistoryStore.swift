@@ -145,6 +145,32 @@ public final class PostgresHistoryStore: HistoryStore {
         return HistoryPage(messages: Array(rows.prefix(limit)), more: rows.count > limit)
     }
 
+    public func directMessages(
+        between nick: Nick, and other: Nick, owner: String, before id: Int64, limit: Int, textBytes: Int
+    ) async throws -> DirectHistoryPage {
+        let pair = NewDirectMessage.pairKey(nick, other)
+        return try await client.withConnection { [logger] connection in
+            var sizes: [(id: Int64, size: Int)] = []
+            for try await (messageID, size) in try await connection.query(
+                """
+                SELECT id, octet_length(text) FROM direct_messages WHERE pair_key = \(pair) AND id < \(id)
+                AND (from_owner = \(owner) OR to_owner = \(owner)) ORDER BY id DESC LIMIT \(limit + 1)
+                """, logger: logger
+            ).decode((Int64, Int32).self) {
+                sizes.append((messageID, Int(size)))
+            }
+            let cut = HistoryPageCut(textSizes: sizes.map(\.size), limit: limit, textBytes: textBytes)
+            guard cut.count > 0 else { return DirectHistoryPage(messages: [], more: false) }
+            let rows = try await PostgresRows.directMessages(
+                """
+                SELECT id, ts, from_nick, to_nick, text, cid FROM direct_messages WHERE pair_key = \(pair)
+                AND id BETWEEN \(sizes[cut.count - 1].id) AND \(id - 1)
+                AND (from_owner = \(owner) OR to_owner = \(owner)) ORDER BY id
+                """, on: connection, logger: logger)
+            return DirectHistoryPage(messages: rows, more: cut.more)
+        }
+    }
+
     /// One direct message, for a notice that came as a reference.
     func directMessage(pairKey: String, id: Int64) async throws -> DirectMessage? {
         try await client.withConnection { [logger] connection in

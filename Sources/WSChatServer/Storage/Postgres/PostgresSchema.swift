@@ -55,6 +55,15 @@ enum PostgresSchema {
             "CREATE EXTENSION IF NOT EXISTS pg_trgm",
             "CREATE INDEX messages_by_trigram ON messages USING gin (text gin_trgm_ops)",
         ],
+        [
+            // Direct-message history: the digests of the secrets the sender and the recipient
+            // said in `hello` (`SecretDigest`); a conversation is read back only under one of
+            // them, and messages stored before have none. A nick claimed in the cluster keeps
+            // its holder's digest, so that a node storing a message for a user on another
+            // node knows whose it is.
+            "ALTER TABLE direct_messages ADD COLUMN from_owner TEXT, ADD COLUMN to_owner TEXT",
+            "ALTER TABLE nicks ADD COLUMN owner TEXT",
+        ],
     ]
 
     static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -155,9 +155,9 @@ struct PostgresWriter: Sendable {
         try await connection.query(
             """
             WITH stored AS (
-                INSERT INTO direct_messages (pair_key, id, ts, from_nick, to_nick, text, cid)
+                INSERT INTO direct_messages (pair_key, id, ts, from_nick, to_nick, text, cid, from_owner, to_owner)
                 VALUES (\(new.pairKey), \(id), \(new.ts), \(message.from), \(message.to), \(message.text),
-                        \(message.cid)))
+                        \(message.cid), \(new.fromOwner), \(new.toOwner)))
             SELECT pg_notify(\(ClusterNotice.channel), \(notice))
             """, logger: logger)
         return .new(message)

@@ -173,6 +173,27 @@ public final class SQLiteHistoryStore: HistoryStore {
         return HistoryPage(messages: try rows.map(SQLiteRows.chatMessage), more: cut.more)
     }
 
+    public func directMessages(
+        between nick: Nick, and other: Nick, owner: String, before id: Int64, limit: Int, textBytes: Int
+    ) async throws -> DirectHistoryPage {
+        let pair = SQLiteData.text(NewDirectMessage.pairKey(nick, other))
+        let owner = SQLiteData.text(owner)
+        let sizes = try await reader.query(
+            """
+            SELECT id, octet_length(text) AS size FROM direct_messages
+            WHERE pair_key = ? AND id < ? AND (from_owner = ? OR to_owner = ?) ORDER BY id DESC LIMIT ?
+            """, [pair, .integer(Int(id)), owner, owner, .integer(limit + 1)])
+        let cut = HistoryPageCut(
+            textSizes: try sizes.map { Int(try $0.int("size")) }, limit: limit, textBytes: textBytes)
+        guard cut.count > 0 else { return DirectHistoryPage(messages: [], more: false) }
+        let rows = try await reader.query(
+            """
+            SELECT \(SQLiteRows.directColumns) FROM direct_messages
+            WHERE pair_key = ? AND id BETWEEN ? AND ? AND (from_owner = ? OR to_owner = ?) ORDER BY id
+            """, [pair, .integer(Int(try sizes[cut.count - 1].int("id"))), .integer(Int(id) - 1), owner, owner])
+        return DirectHistoryPage(messages: try rows.map(SQLiteRows.directMessage), more: cut.more)
+    }
+
     /// How many of the newest messages a search for one or two characters looks through: it
     /// has no trigram to look up, and a client may send ten searches a second.
     static let shortSearchWindow = 100_000

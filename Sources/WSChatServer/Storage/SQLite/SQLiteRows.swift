@@ -23,14 +23,18 @@ enum SQLiteRows {
         ).first.map(chatMessage)
     }
 
+    static let directColumns = "id, ts, from_nick, to_nick, text, cid"
+
     static func directMessage(cid: String, on connection: SQLiteConnection) async throws -> DirectMessage? {
         try await connection.query(
-            "SELECT id, ts, from_nick, to_nick, text, cid FROM direct_messages WHERE cid = ?", [.text(cid)]
-        ).first.map { row in
-            DirectMessage(
-                id: try row.int("id"), ts: try row.int("ts"), from: try row.text("from_nick"),
-                to: try row.text("to_nick"), text: try row.text("text"), cid: try row.text("cid"))
-        }
+            "SELECT \(directColumns) FROM direct_messages WHERE cid = ?", [.text(cid)]
+        ).first.map(directMessage)
+    }
+
+    static func directMessage(_ row: SQLiteRow) throws -> DirectMessage {
+        DirectMessage(
+            id: try row.int("id"), ts: try row.int("ts"), from: try row.text("from_nick"),
+            to: try row.text("to_nick"), text: try row.text("text"), cid: try row.text("cid"))
     }
 
     static func chatMessage(_ row: SQLiteRow) throws -> ChatMessage {

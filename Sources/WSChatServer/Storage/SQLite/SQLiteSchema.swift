@@ -59,6 +59,13 @@ enum SQLiteSchema {
             END
             """,
         ],
+        [
+            // Direct-message history: the digests of the secrets the sender and the recipient
+            // said in `hello` (`SecretDigest`); a conversation is read back only under one of
+            // them. Messages stored before have none, and are never read back.
+            "ALTER TABLE direct_messages ADD COLUMN from_owner TEXT",
+            "ALTER TABLE direct_messages ADD COLUMN to_owner TEXT",
+        ],
     ]
 
     /// Sets the connection up for durable writes and brings the schema to the newest version.

@@ -141,10 +141,14 @@ actor SQLiteWriter {
             """, [.text(new.pairKey)])
         guard let id = try rows.first?.int("last_id") else { throw StoreError("no id for a direct message") }
         _ = try await connection.query(
-            "INSERT INTO direct_messages (pair_key, id, ts, from_nick, to_nick, text, cid) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            """
+            INSERT INTO direct_messages (pair_key, id, ts, from_nick, to_nick, text, cid, from_owner, to_owner)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
             [
                 .text(new.pairKey), .integer(Int(id)), .integer(Int(new.ts)), .text(new.from.name), .text(new.to.name),
-                .text(new.text), .text(new.cid),
+                .text(new.text), .text(new.cid), new.fromOwner.map(SQLiteData.text) ?? .null,
+                new.toOwner.map(SQLiteData.text) ?? .null,
             ])
         return .new(
             DirectMessage(id: id, ts: new.ts, from: new.from.name, to: new.to.name, text: new.text, cid: new.cid))
