@@ -34,6 +34,34 @@ struct DurableHistoryTests {
         try await second.stop()
     }
 
+    /// Direct messages are read back after a restart, by each side's secret, from SQLite.
+    @Test func directMessagesAreReadBackAfterARestartBySecret() async throws {
+        let data = Self.dataDirectory()
+        let (adaSecret, bobSecret) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
+        let first = try await ServerProcess.start(["--data-dir", data])
+        let ada = try await first.user("ada", secret: adaSecret)
+        let bob = try await first.user("bob", secret: bobSecret)
+        try await ada.send(.dm(.init(to: "bob", text: "kept? 保存された?", cid: "k1")))
+        _ = try await bob.next { if case .dm(let dm) = $0 { dm } else { nil } }
+        try await first.stop()
+
+        let second = try await ServerProcess.start(["--data-dir", data])
+        for (nick, secret, peer) in [("ada", adaSecret, "bob"), ("bob", bobSecret, "ada")] {
+            let client = try await second.user(nick, secret: secret)
+            try await client.send(.directHistory(.init(with: peer)))
+            let page = try await client.next { if case .directHistory(let page) = $0 { page } else { nil } }
+            #expect(page.messages.map(\.text) == ["kept? 保存された?"] && page.messages.first?.id == 1)
+            try await client.close()
+        }
+        let other = try await eventually("ada's nick freed") {
+            try? await second.user("ada", secret: String(repeating: "z", count: 64))
+        }
+        try await other.send(.directHistory(.init(with: "bob")))
+        let none = try await other.next { if case .directHistory(let page) = $0 { page } else { nil } }
+        #expect(none.messages.isEmpty)
+        try await second.stop()
+    }
+
     /// Three clients send as fast as they can; the server is killed mid-stream and restarted.
     /// Every acknowledged message survives with its id, no id repeats, and clients that
     /// resend what was not acknowledged (same cids) and resume with `since` end up with every

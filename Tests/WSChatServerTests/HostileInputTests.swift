@@ -43,9 +43,9 @@ struct HostileInputTests {
             return client
         }
 
-        func user(_ nick: String) async throws -> TestClient {
+        func user(_ nick: String, secret: String? = nil) async throws -> TestClient {
             let client = try await connect()
-            try await client.hello(nick)
+            try await client.hello(nick, secret: secret)
             return client
         }
 
@@ -117,7 +117,7 @@ struct HostileInputTests {
 
     static let cases: [Case] =
         httpCases + frameCases + jsonCases + nameAndTextCases + floodCases + withinTheLimitsCases
-        + [directMessageWithAnotherSendersCID]
+        + [directMessageWithAnotherSendersCID, directMessagesOfANicksEarlierHolder]
 
     // MARK: HTTP and the upgrade
 
@@ -422,6 +422,32 @@ struct HostileInputTests {
         let replayed = try await mallory.error(after: .say(.init(room: "club", text: "me too", cid: "club-1")))
         #expect(replayed.code == .badRequest)
         try await mallory.expectSilence()
+    }
+
+    static let directMessagesOfANicksEarlierHolder = Case("reading back an earlier holder's DMs") { server in
+        let carol = try await server.user("carol", secret: String(repeating: "c", count: 64))
+        let dave = try await server.user("dave", secret: String(repeating: "d", count: 64))
+        try await carol.send(.dm(.init(to: "dave", text: "the launch code is 0000", cid: "held-1")))
+        _ = try await dave.next { if case .dm(let dm) = $0 { dm } else { nil } }
+        try await carol.close()
+
+        // Taking the nick, with a secret of one's own, without one, or with a malformed one.
+        let mallory = try await eventually("carol's nick freed") {
+            try? await server.user("carol", secret: String(repeating: "m", count: 64))
+        }
+        try await mallory.send(.directHistory(.init(with: "dave")))
+        let page = try await mallory.next { if case .directHistory(let page) = $0 { page } else { nil } }
+        #expect(page.messages.isEmpty && !page.more)
+        try await mallory.close()
+        let bare = try await eventually("carol's nick freed again") { try? await server.user("carol") }
+        #expect(try await code(bare, .directHistory(.init(with: "dave"))) == .badRequest)
+        let guesser = try await server.connect()
+        #expect(try await code(guesser, .hello(.init(nick: "erin", secret: "c"))) == .badRequest)
+        for before in ["0", "-1", "9223372036854775807", "1e400"] {
+            let frame = #"{"type":"dm_history","with":"dave","before":\#(before)}"#
+            #expect(try await code(bare, frame) == .badRequest, "before \(before)")
+        }
+        try await bare.expectSilence()
     }
 
     // MARK: Helpers
