@@ -125,7 +125,7 @@ public enum ServerMessage: Equatable, Sendable {
     }
 
     public struct DirectHistory: Codable, Equatable, Sendable {
-        /// The request's `with` (as the server spells the nick) and `before`.
+        /// The request's `with` (NFC-normalised, as every nick) and `before`.
         public var with: String
         public var before: Int64?
         /// Oldest first: the newest messages below `before`.
