@@ -86,7 +86,7 @@ class Terminal:
         self.process = subprocess.Popen(
             [str(BUILD / "wschat"), "--plain", "--nick", nick, url],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp()})
+            env={**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp(), "XDG_DATA_HOME": tempfile.mkdtemp()})
         self.lines = []
         threading.Thread(target=self._read, daemon=True).start()
 

@@ -124,6 +124,45 @@ def test_scrolling_up_reads_older_messages_and_search_finds_them(server, termina
     tom.close()
 
 
+def reopen_page(driver, server, tom, times_left):
+    """Leaves the page and opens it again once tom has seen alice go (so the nick is free)."""
+    driver.get("about:blank")
+    tom.wait_for("alice quit", timeout=20)
+    while sum("alice quit" in line for line in tom.lines) < times_left:
+        time.sleep(0.05)
+    driver.get(f"{server.base}/#general")
+    wait_for(driver, lambda d: d.find_element(By.ID, "connection").text.startswith("connected"), "connected again")
+
+
+def test_direct_messages_are_read_back_by_this_browser_only(server, terminal, browser):
+    open_page(browser, server, "alice")
+    tom = terminal("tom")
+    tom.wait_for("joined #general")
+    type_line(browser, "/msg tom earlier 早些时候")
+    tom.wait_for("<alice → tom> earlier 早些时候")
+    tom.say("/msg alice reply 回复")
+    wait_for(browser, lambda d: "reply 回复" in messages(d), "tom's reply")
+
+    # The same browser comes back: its secret reads the conversation back above what it says.
+    reopen_page(browser, server, tom, 1)
+    type_line(browser, "/msg tom back again")
+    wait_for(browser, lambda d: "beginning of your direct messages with tom" in messages(d), "the conversation read back")
+    wait_for(browser, lambda d: "back again" in messages(d), "the new message")
+    shown = messages(browser)
+    order = [shown.find(text) for text in ("beginning of your direct", "earlier 早些时候", "reply 回复", "back again")]
+    assert all(i >= 0 for i in order) and order == sorted(order), shown
+
+    # A browser without that secret, taking the nick, reads none of it.
+    browser.execute_script("localStorage.removeItem('wschat.secret')")
+    reopen_page(browser, server, tom, 2)
+    type_line(browser, "/msg tom it's me")
+    wait_for(browser, lambda d: "beginning of your direct messages with tom" in messages(d), "an empty conversation")
+    wait_for(browser, lambda d: "it's me" in messages(d), "the impostor's message")
+    assert "早些时候" not in messages(browser) and "回复" not in messages(browser), messages(browser)
+    assert console_errors(browser) == []
+    tom.close()
+
+
 def test_html_in_a_message_is_shown_as_text_and_runs_nothing(server, terminal, browser):
     open_page(browser, server, "alice")
     mallory = terminal("mallory")

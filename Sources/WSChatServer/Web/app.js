@@ -10,6 +10,7 @@ const STABLE_AFTER_MS = 10000;
 const PING_INTERVAL_MS = 15000;
 const PING_TIMEOUT_MS = 10000;
 const NICK_KEY = "wschat.nick";
+const SECRET_KEY = "wschat.secret";
 
 const $ = (id) => document.getElementById(id);
 
@@ -76,6 +77,24 @@ function mentions(text, nick) {
 }
 
 // MARK: Buffers and lines
+
+/**
+ * The secret this browser says in hello (kept for this server's origin): the server files
+ * the user's direct messages under it and reads them back only to whoever says it.
+ */
+function secret() {
+  let kept = localStorage.getItem(SECRET_KEY);
+  if (!kept) {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    kept = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem(SECRET_KEY, kept);
+  }
+  return kept;
+}
+
+function hello() {
+  return send({ type: "hello", nick: state.nick, client: "wschat-web/1", secret: secret() });
+}
 
 function buffer(key, kind, name) {
   let found = state.buffers.get(key);
@@ -241,7 +260,7 @@ function connect() {
   const socket = new WebSocket(`${scheme}//${location.host}/ws`, "wschat.v1");
   state.socket = socket;
   state.welcomed = false;
-  socket.addEventListener("open", () => send({ type: "hello", nick: state.nick, client: "wschat-web/1" }));
+  socket.addEventListener("open", () => hello());
   socket.addEventListener("message", (event) => {
     if (socket !== state.socket) return;
     let frame;
@@ -257,6 +276,13 @@ function connect() {
     if (socket === state.socket) closed(event.code, event.reason);
   });
 }
+
+// A page that is closed or left says goodbye at once (the others see its user quit), instead of
+// leaving the server to notice a silent socket at its keepalive timeout. A page kept in the
+// back/forward cache reconnects when it is shown again, as after any close.
+window.addEventListener("pagehide", () => {
+  if (state.socket) state.socket.close(1000, "page closed");
+});
 
 function send(frame) {
   if (state.socket && state.socket.readyState === WebSocket.OPEN) {
@@ -350,6 +376,7 @@ function receive(frame) {
     case "pong": return pong(frame);
     case "error": return serverError(frame);
     case "history": return olderMessages(frame);
+    case "dm_history": return olderDirectMessages(frame);
     case "found": return found(frame);
     case "away": return away(frame);
     case "whois": return whois(frame);
@@ -439,16 +466,23 @@ function messageLine(message) {
 
 const LOADING_TEXT = "loading older messages…";
 
-/** Scrolled to the top of a room: asks for the page before its oldest message. */
+/** Scrolled to the top of a room or a DM: asks for the page before its oldest message. */
 function reachedTop() {
   const shown = currentBuffer();
-  if (!shown || shown.kind !== "room" || shown.older !== "more" || !state.welcomed) return;
+  if (!shown) return;
   const oldest = shown.lines.find((line) => line.id !== undefined);
-  const request = { type: "history", room: shown.name };
-  if (oldest) request.before = oldest.id;
+  askOlder(state.current, oldest ? oldest.id : undefined);
+}
+
+/** Asks for the page of the room or conversation in buffer `key` before `before` (the newest when undefined). */
+function askOlder(key, before) {
+  const item = state.buffers.get(key);
+  if (!item || item.older !== "more" || !state.welcomed) return;
+  const request = item.kind === "room" ? { type: "history", room: item.name } : { type: "dm_history", with: item.name };
+  if (before !== undefined) request.before = before;
   if (!send(request)) return;
-  shown.older = "loading";
-  prependLines(state.current, [{ kind: "event", text: LOADING_TEXT, time: Date.now() }]);
+  item.older = "loading";
+  prependLines(key, [{ kind: "event", text: LOADING_TEXT, time: Date.now() }]);
 }
 
 /** A page of older messages goes above what the buffer has; the view stays where it was. */
@@ -461,6 +495,21 @@ function olderMessages(frame) {
   const lines = frame.messages.filter((m) => !oldest || m.id < oldest.id).map(messageLine);
   room.older = frame.more ? "more" : "beginning";
   if (!frame.more) lines.unshift({ kind: "event", text: `── beginning of #${room.name} ──`, time: Date.now() });
+  prependLines(key, lines);
+}
+
+/** A page of the user's earlier direct messages with someone, as `olderMessages` for a room. */
+function olderDirectMessages(frame) {
+  const key = nickKey(frame.with);
+  const conversation = state.buffers.get(key);
+  if (!conversation) return;
+  removeLoadingLine(key);
+  const oldest = conversation.lines.find((line) => line.id !== undefined);
+  const lines = frame.messages.filter((m) => !oldest || m.id < oldest.id).map(directLine);
+  conversation.older = frame.more ? "more" : "beginning";
+  if (!frame.more) {
+    lines.unshift({ kind: "event", text: `── beginning of your direct messages with ${conversation.name} ──`, time: Date.now() });
+  }
   prependLines(key, lines);
 }
 
@@ -535,16 +584,23 @@ function whois(frame) {
   if (frame.away) note(`${frame.nick}: away: ${frame.away}`);
 }
 
+function directLine(message) {
+  const own = message.from.toLowerCase() === state.nick.toLowerCase();
+  return { kind: "message", id: message.id, from: message.from, text: message.text, time: message.ts, own };
+}
+
 function directMessage(message) {
   const own = message.from.toLowerCase() === state.nick.toLowerCase();
   const peer = own ? message.to : message.from;
   const key = nickKey(peer);
+  const opened = !state.buffers.has(key);
   buffer(key, "dm", peer);
   const wasPending = state.outbox.some((p) => p.frame.cid === message.cid);
   if (!wasPending && state.seenDirect.has(message.cid)) return;
   state.seenDirect.add(message.cid);
-  if (settle(message.cid, message)) return;
-  addLine(key, { kind: "message", from: message.from, text: message.text, time: message.ts, own });
+  if (!settle(message.cid, message)) addLine(key, directLine(message));
+  // What was said before this message, for a conversation that opens with it.
+  if (opened) askOlder(key, message.id);
 }
 
 /** The server echoed a message we sent: its pending line becomes the real one. */
@@ -552,7 +608,7 @@ function settle(cid, message) {
   const index = state.outbox.findIndex((p) => p.frame.cid === cid);
   if (index < 0) return false;
   const [pending] = state.outbox.splice(index, 1);
-  Object.assign(pending.line, { kind: "message", time: message.ts, own: true });
+  Object.assign(pending.line, { kind: "message", id: message.id, time: message.ts, own: true });
   updateLine(pending.line);
   return true;
 }
@@ -612,18 +668,23 @@ function pong(frame) {
 }
 
 function serverError(error) {
-  if (error.ref === "history") {
+  if (error.ref === "history" || error.ref === "dm_history") {
+    const conversations = error.ref === "dm_history";
+    // A server without the request, or that keeps no DMs for this browser, is not asked again.
+    const unsupported = error.code === "unknown_type" || (conversations && error.code === "bad_request");
     for (const [key, item] of state.buffers) {
-      if (item.older !== "loading") continue;
+      if (item.older !== "loading" || (item.kind === "dm") !== conversations) continue;
       removeLoadingLine(key);
-      item.older = error.code === "unknown_type" ? "unsupported" : "more";
+      item.older = unsupported ? "unsupported" : "more";
     }
-    if (error.code === "unknown_type") return note("this server cannot send older messages (it predates the history request)");
+    if (unsupported) {
+      return note(`this server cannot send ${conversations ? "earlier direct messages" : "older messages"} (${error.message})`);
+    }
   }
   if (!state.welcomed && error.ref === "hello") {
     if (error.code === "nick_taken" && state.nick.length < 32) {
       state.nick += "_";
-      send({ type: "hello", nick: state.nick, client: "wschat-web/1" });
+      hello();
       return;
     }
     if (error.code === "bad_nick") {
@@ -711,8 +772,11 @@ function submit(text) {
       if (words.length < 2) return usage("msg");
       const body = rest.slice(rest.indexOf(words[0]) + words[0].length).replace(/^\s/, "");
       const key = nickKey(words[0]);
+      const opened = !state.buffers.has(key);
       buffer(key, "dm", words[0]);
       switchTo(key);
+      // The conversation so far, above the message about to be sent.
+      if (opened) askOlder(key, undefined);
       return say(state.buffers.get(key), body, false);
     }
     case "topic":
