@@ -485,31 +485,28 @@ function askOlder(key, before) {
   prependLines(key, [{ kind: "event", text: LOADING_TEXT, time: Date.now() }]);
 }
 
-/** A page of older messages goes above what the buffer has; the view stays where it was. */
+/** A page of a room's older messages (`history`). */
 function olderMessages(frame) {
-  const key = roomKey(frame.room);
-  const room = state.buffers.get(key);
-  if (!room) return;
-  removeLoadingLine(key);
-  const oldest = room.lines.find((line) => line.id !== undefined);
-  const lines = frame.messages.filter((m) => !oldest || m.id < oldest.id).map(messageLine);
-  room.older = frame.more ? "more" : "beginning";
-  if (!frame.more) lines.unshift({ kind: "event", text: `── beginning of #${room.name} ──`, time: Date.now() });
-  prependLines(key, lines);
+  putAbove(roomKey(frame.room), frame, messageLine, (room) => `── beginning of #${room} ──`);
 }
 
-/** A page of the user's earlier direct messages with someone, as `olderMessages` for a room. */
+/** A page of the user's earlier direct messages with someone (`dm_history`). */
 function olderDirectMessages(frame) {
-  const key = nickKey(frame.with);
-  const conversation = state.buffers.get(key);
-  if (!conversation) return;
+  putAbove(nickKey(frame.with), frame, directLine, (peer) => `── beginning of your direct messages with ${peer} ──`);
+}
+
+/**
+ * A page goes above what the buffer has, where the loading line was, without the messages it
+ * already holds (a page may cross a reconnect); the view stays where it was.
+ */
+function putAbove(key, page, toLine, beginning) {
+  const item = state.buffers.get(key);
+  if (!item) return;
   removeLoadingLine(key);
-  const oldest = conversation.lines.find((line) => line.id !== undefined);
-  const lines = frame.messages.filter((m) => !oldest || m.id < oldest.id).map(directLine);
-  conversation.older = frame.more ? "more" : "beginning";
-  if (!frame.more) {
-    lines.unshift({ kind: "event", text: `── beginning of your direct messages with ${conversation.name} ──`, time: Date.now() });
-  }
+  const oldest = item.lines.find((line) => line.id !== undefined);
+  const lines = page.messages.filter((m) => !oldest || m.id < oldest.id).map(toLine);
+  item.older = page.more ? "more" : "beginning";
+  if (!page.more) lines.unshift({ kind: "event", text: beginning(item.name), time: Date.now() });
   prependLines(key, lines);
 }
 
