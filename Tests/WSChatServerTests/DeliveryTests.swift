@@ -35,7 +35,7 @@ struct DeliveryTests {
         init(deflate: Bool = false) throws {
             flushes = FlushCounter()
             channel = EmbeddedChannel()
-            try channel.pipeline.syncOperations.addHandlers([flushes, WebSocketFrameEncoder()])
+            try channel.pipeline.syncOperations.addHandler(flushes)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
             let overflows = Overflows()
             self.overflows = overflows
@@ -170,7 +170,7 @@ struct DeliveryTests {
 
     @Test func aClientsCloseIsAnsweredAndEndsTheConnection() throws {
         let connection = try Connection()
-        try connection.channel.writeInbound(WebSocketServerCoreTests.frame(.connectionClose, [0x03, 0xE9]))
+        try connection.channel.writeInbound(try WebSocketServerCoreTests.wire(.connectionClose, [0x03, 0xE9]))
         #expect(connection.delivery.isClosing)
         connection.delivery.send(WireFrame(text: "late", deflater: nil))
         connection.channel.embeddedEventLoop.run()
@@ -182,7 +182,7 @@ struct DeliveryTests {
 
     @Test func aPingIsAnsweredAndTheServersOwnPingsNeedAnAnswer() throws {
         let connection = try Connection()
-        try connection.channel.writeInbound(WebSocketServerCoreTests.frame(.ping, Array("probe".utf8)))
+        try connection.channel.writeInbound(try WebSocketServerCoreTests.wire(.ping, Array("probe".utf8)))
         connection.channel.embeddedEventLoop.run()
         var frames = Self.frames(try connection.written())
         #expect(frames.map(\.head) == [0x8A])
@@ -192,7 +192,7 @@ struct DeliveryTests {
         frames = Self.frames(try connection.written())
         let ping = try #require(frames.first)
         #expect(ping.head == 0x89, "the server's keepalive ping")
-        try connection.channel.writeInbound(WebSocketServerCoreTests.frame(.pong, ping.payload))
+        try connection.channel.writeInbound(try WebSocketServerCoreTests.wire(.pong, ping.payload))
         connection.channel.embeddedEventLoop.advanceTime(by: .seconds(30))
         #expect(Self.frames(try connection.written()).map(\.head) == [0x89], "answered: another ping, no close")
         #expect(connection.channel.isActive)

@@ -1,11 +1,12 @@
 import CompressNIO
 import NIOCore
+import NIOEmbedded
 import NIOWebSocket
 import Testing
 
 @testable import WSChatServer
 
-/// The server's side of RFC 6455 as a value: frames in, actions out, no socket.
+/// The server's side of RFC 6455 as a value: bytes and frames in, actions out, no socket.
 @Suite("The WebSocket core")
 struct WebSocketServerCoreTests {
     static func frame(
@@ -17,6 +18,20 @@ struct WebSocketServerCoreTests {
         return WebSocketFrame(fin: fin, rsv1: rsv1, opcode: opcode, maskKey: key, data: data)
     }
 
+    /// A client's frame as it comes over the wire (masked unless `masked` is false), encoded
+    /// by NIOWebSocket's encoder.
+    static func wire(
+        _ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true, masked: Bool = true
+    ) throws -> ByteBuffer {
+        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        let frame = WebSocketFrame(
+            fin: fin, opcode: opcode, maskKey: masked ? .random() : nil, data: ByteBuffer(bytes: payload))
+        try channel.writeOutbound(frame)
+        var bytes = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { bytes.writeBuffer(&part) }
+        return bytes
+    }
+
     static func text(_ string: String, fin: Bool = true) -> WebSocketFrame {
         frame(.text, Array(string.utf8), fin: fin)
     }
@@ -24,6 +39,50 @@ struct WebSocketServerCoreTests {
     static func closeCode(_ actions: [WebSocketServerCore.Action]) -> WebSocketErrorCode? {
         for case .sendClose(let code, _) in actions { return code }
         return nil
+    }
+
+    @Test func framesAreReadWhereverTheReadsSplitThem() throws {
+        var stream = ByteBuffer()
+        for part in [
+            try Self.wire(.text, Array("你好，".utf8), fin: false),
+            try Self.wire(.ping, Array("probe".utf8)),
+            try Self.wire(.continuation, Array(String(repeating: "世界", count: 30).utf8)),  // a 16-bit length
+            try Self.wire(.binary, Array(repeating: 7, count: 70_000)),  // a 64-bit length
+        ] {
+            var part = part
+            stream.writeBuffer(&part)
+        }
+        let expected: [WebSocketServerCore.Action] = [
+            .send(WebSocketFrame(fin: true, opcode: .pong, data: ByteBuffer(string: "probe"))),
+            .deliver(.text("你好，" + String(repeating: "世界", count: 30))),
+            .deliver(.binary(ByteBuffer(bytes: Array(repeating: 7, count: 70_000)))),
+        ]
+        for readSize in [stream.readableBytes, 1, 3, 125, 4096] {
+            var core = WebSocketServerCore(maxMessageBytes: 100_000, inflater: nil)
+            var bytes = stream
+            var actions: [WebSocketServerCore.Action] = []
+            while let read = bytes.readSlice(length: min(readSize, bytes.readableBytes)), read.readableBytes > 0 {
+                actions += core.received(read)
+            }
+            #expect(actions == expected, "reads of \(readSize) bytes")
+        }
+    }
+
+    @Test func aFrameTheHeaderRefusesEndsTheConnectionBeforeItsPayloadArrives() throws {
+        let refusals: [(ByteBuffer, WebSocketErrorCode)] = [
+            // The header alone of a 1001-byte text frame, one over the limit.
+            (try Self.wire(.text, Array(repeating: 0x61, count: 1001)).getSlice(at: 0, length: 4)!, .messageTooLarge),
+            (try Self.wire(.ping, [1], fin: false), .protocolError),
+            (try Self.wire(.ping, Array(repeating: 1, count: 126)), .protocolError),
+        ]
+        for (bytes, code) in refusals {
+            var core = WebSocketServerCore(maxMessageBytes: 1000, inflater: nil)
+            let actions = core.received(bytes)
+            #expect(Self.closeCode(actions) == code)
+            #expect(actions.last == .closeSocket, "nothing after a refused header can be framed")
+            #expect(core.state == .closed)
+            #expect(core.received(try Self.wire(.text, Array("after".utf8))).isEmpty)
+        }
     }
 
     @Test func fragmentsAreJoinedIntoOneMessage() {

@@ -43,12 +43,11 @@ final class Delivery: Sendable {
         var onOverflow: @Sendable () -> Void = {}
     }
 
-    /// Puts the WebSocket's own handler at the end of an upgraded channel's pipeline, after
-    /// NIOWebSocket's frame codec: whole messages come out of it, for the endpoint's handler
-    /// that goes after it. Runs on the channel's event loop.
+    /// Puts the WebSocket's own handler at the end of an upgraded channel's pipeline: whole
+    /// messages come out of it, for the endpoint's handler that goes after it. Runs on the
+    /// channel's event loop.
     static func install(on channel: any Channel, _ settings: Settings) throws -> Delivery {
         let pipeline = channel.pipeline.syncOperations
-        let encoder = try pipeline.context(handlerType: WebSocketFrameEncoder.self)
         if let byteLimit = settings.byteLimit {
             try channel.syncOptions?.setOption(
                 .writeBufferWaterMark, value: .init(low: byteLimit / 2, high: byteLimit))
@@ -56,7 +55,7 @@ final class Delivery: Sendable {
         let state = DeliveryState()
         let handler = WebSocketConnectionHandler(
             core: WebSocketServerCore(maxMessageBytes: settings.maxMessageBytes, inflater: settings.inflater),
-            wire: encoder, flusher: LoopFlusher.on(channel.eventLoop), state: state, settings: settings)
+            flusher: LoopFlusher.on(channel.eventLoop), state: state, settings: settings)
         try pipeline.addHandler(handler)
         return Delivery(
             eventLoop: channel.eventLoop, deflate: settings.deflate,

@@ -38,6 +38,11 @@ struct WireFrame: Sendable {
         }
     }
 
+    /// A ping or pong (RFC 6455 §5.5.2, §5.5.3) with its payload.
+    static func control(_ frame: WebSocketFrame) -> ByteBuffer {
+        Self.frame(opcode: UInt8(webSocketOpcode: frame.opcode), compressed: false, payload: frame.data)
+    }
+
     /// A close frame (RFC 6455 §5.5.1): the code, then the reason cut to fit 125 bytes.
     static func close(_ code: WebSocketErrorCode, reason: String) -> ByteBuffer {
         var payload = ByteBuffer()

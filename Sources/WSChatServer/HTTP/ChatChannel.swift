@@ -5,7 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
-import NIOWebSocket
 
 /// Every accepted connection: HTTP/1 for the routes, with an `UpgradeGate` in front of the
 /// WebSocket upgrade. An upgraded connection lives in its channel's handlers (the
@@ -56,23 +55,18 @@ struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let accepted = NIOLoopBoundBox<ChatEndpoint.Upgrade?>(nil, eventLoop: channel.eventLoop)
-            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
-                maxFrameSize: endpoint.configuration.maxFrameSize,
-                shouldUpgrade: { [endpoint] channel, head in
+            let upgrader = WebSocketUpgrader<UpgradeResult>(
+                accept: { [endpoint] _, head in
                     upgradeAttempted.value = true
-                    return channel.eventLoop.makeCompletedFuture {
-                        let request = try HTTPRequest(head, secure: false, splitCookie: false)
-                        guard let (headers, upgrade) = endpoint.shouldUpgrade(request) else { return nil }
-                        accepted.value = upgrade
-                        return headers
-                    }
+                    let request = try HTTPRequest(head, secure: false, splitCookie: false)
+                    guard let (headers, upgrade) = endpoint.shouldUpgrade(request) else { return nil }
+                    accepted.value = upgrade
+                    return headers
                 },
-                upgradePipelineHandler: { [endpoint] channel, _ in
-                    channel.eventLoop.makeCompletedFuture {
-                        guard let upgrade = accepted.value else { throw ChannelError.inappropriateOperationForState }
-                        try endpoint.install(upgrade, on: channel)
-                        return .webSocket
-                    }
+                install: { [endpoint] channel, _ in
+                    guard let upgrade = accepted.value else { throw ChannelError.inappropriateOperationForState }
+                    try endpoint.install(upgrade, on: channel)
+                    return .webSocket
                 })
             let upgrades = NIOTypedHTTPServerUpgradeConfiguration(
                 upgraders: [upgrader],

@@ -46,8 +46,8 @@ struct ChatEndpoint: Sendable {
         return (HTTPHeaders(headers), Upgrade(kind: kind, deflate: agreement))
     }
 
-    /// Sets up an upgraded channel's pipeline, after NIOWebSocket's frame codec. Runs on the
-    /// channel's event loop; the connection then lives in its handlers, with no task.
+    /// Sets up an upgraded channel's pipeline. Runs on the channel's event loop; the
+    /// connection then lives in its handlers, with no task.
     func install(_ upgrade: Upgrade, on channel: any Channel) throws {
         var settings = Delivery.Settings(
             maxMessageBytes: configuration.maxFrameSize, inflater: upgrade.deflate.map(deflate.inflater),

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOHTTP1
 
@@ -5,6 +6,8 @@ import NIOHTTP1
 /// its callers: a request that breaks one is refused with the status the RFC gives it.
 enum WebSocketHandshake {
     static let version = "13"
+    /// What the server appends to the client's key before hashing it (§1.3).
+    static let keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     /// Why `head`, an upgrade to WebSocket, cannot be accepted; nil when it can.
     static func problem(with head: HTTPRequestHead) -> UpgradeGate.Refusal? {
@@ -33,5 +36,12 @@ enum WebSocketHandshake {
         let trimmed = key.trimmingCharacters(in: .whitespaces)
         guard trimmed.utf8.count == 24, let bytes = Data(base64Encoded: trimmed) else { return false }
         return bytes.count == 16
+    }
+
+    /// `Sec-WebSocket-Accept` for a client's key: the SHA-1 of the key and `keyGUID`, in
+    /// base64 (§4.2.2).
+    static func acceptValue(forKey key: String) -> String {
+        let trimmed = key.trimmingCharacters(in: .whitespaces)
+        return Data(Insecure.SHA1.hash(data: Data((trimmed + keyGUID).utf8))).base64EncodedString()
     }
 }

@@ -1,19 +1,20 @@
 import NIOCore
 import NIOWebSocket
 
-/// Carries one WebSocket's I/O on its event loop, with no task of its own: frames from
-/// NIOWebSocket's decoder go into a `WebSocketServerCore`, whose actions it carries out, and
-/// whole messages go on up the pipeline to the endpoint's handler. It is also the writing end
-/// of the connection's `Delivery`: frames already encoded are written below NIOWebSocket's
-/// encoder and flushed once per turn of the loop.
-final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
+/// Carries one WebSocket's I/O on its event loop, with no task of its own: the bytes the
+/// socket reads go into a `WebSocketServerCore`, whose actions it carries out, and whole
+/// messages go on up the pipeline to the endpoint's handler. It is also the writing end of the
+/// connection's `Delivery`: frames already encoded are written to the socket as they are and
+/// flushed once per turn of the loop.
+///
+/// Framing both ways happens here rather than in NIOWebSocket's codec handlers, so that a
+/// connection is one handler and its endpoint's: an idle connection costs less.
+final class WebSocketConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = WebSocketServerCore.Message
-    typealias OutboundOut = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
 
     private var core: WebSocketServerCore
-    /// The encoder's context: what is written there goes to the socket as it is.
-    private var wire: ChannelHandlerContext?
     private var context: ChannelHandlerContext?
     private let flusher: LoopFlusher
     private let state: DeliveryState
@@ -24,12 +25,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private var closeTimer: Scheduled<Void>?
     private var pingTimer: Scheduled<Void>?
 
-    init(
-        core: WebSocketServerCore, wire: ChannelHandlerContext, flusher: LoopFlusher, state: DeliveryState,
-        settings: Delivery.Settings
-    ) {
+    init(core: WebSocketServerCore, flusher: LoopFlusher, state: DeliveryState, settings: Delivery.Settings) {
         self.core = core
-        self.wire = wire
         self.flusher = flusher
         self.state = state
         self.settings = settings
@@ -42,7 +39,6 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        wire = nil
         closeTimer?.cancel()
         pingTimer?.cancel()
     }
@@ -51,14 +47,14 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     /// Writes an encoded frame; the flush comes at the end of this turn of the event loop.
     func enqueue(_ bytes: ByteBuffer) {
-        guard closeWritten == nil, let wire else { return }
-        wire.write(NIOAny(bytes), promise: nil)
+        guard closeWritten == nil, let context else { return }
+        context.write(wrapOutboundOut(bytes), promise: nil)
         requestFlush()
     }
 
     func flushNow() {
         flushPending = false
-        wire?.flush()
+        context?.flush()
     }
 
     private func requestFlush() {
@@ -102,14 +98,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is NIOWebSocketError {
-            // NIOWebSocket's error handler, before this one, has written the close frame and
-            // closes the socket.
-            core.closeWritten()
-            state.closing.store(true, ordering: .relaxed)
-        } else {
-            context.close(promise: nil)
-        }
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -129,9 +118,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             case .deliver(let message):
                 context.fireChannelRead(wrapInboundOut(message))
             case .send(let frame):
-                guard closeWritten == nil else { continue }
-                context.write(wrapOutboundOut(frame), promise: nil)
-                requestFlush()
+                enqueue(WireFrame.control(frame))
             case .sendClose(let code, let reason):
                 writeClose(code, reason: reason)
                 closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) {
@@ -149,11 +136,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     private func writeClose(_ code: WebSocketErrorCode, reason: String) {
-        guard closeWritten == nil, let wire else { return }
+        guard closeWritten == nil, let context else { return }
         state.closing.store(true, ordering: .relaxed)
-        let promise = wire.eventLoop.makePromise(of: Void.self)
+        let promise = context.eventLoop.makePromise(of: Void.self)
         closeWritten = promise.futureResult
-        wire.writeAndFlush(NIOAny(WireFrame.close(code, reason: reason)), promise: promise)
+        context.writeAndFlush(wrapOutboundOut(WireFrame.close(code, reason: reason)), promise: promise)
         pingTimer?.cancel()
     }
 

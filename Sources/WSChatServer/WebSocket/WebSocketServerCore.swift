@@ -3,11 +3,11 @@ import NIOCore
 import NIOWebSocket
 
 /// The server's side of one WebSocket (RFC 6455, with RFC 7692's permessage-deflate) as a
-/// value: frames and timer ticks in, what to write and what to hand up out.
+/// value: bytes from the socket and timer ticks in, what to write and what to hand up out.
 ///
-/// NIOWebSocket's decoder in front of it has already refused frames over the size limit,
-/// fragmented control frames and control frames over 125 bytes; this checks the rest
-/// (masking, reserved bits and opcodes, fragmentation order, UTF-8, close codes), joins
+/// Its `WebSocketFrameReader` takes the frames out of the bytes and refuses frames over the
+/// size limit, fragmented control frames and control frames over 125 bytes; this checks the
+/// rest (masking, reserved bits and opcodes, fragmentation order, UTF-8, close codes), joins
 /// fragments into messages, answers pings and closes a connection whose client stopped
 /// answering the server's pings.
 struct WebSocketServerCore {
@@ -37,6 +37,9 @@ struct WebSocketServerCore {
     }
 
     private(set) var state = State.open
+    private let reader: WebSocketFrameReader
+    /// The start of a frame whose rest has not arrived yet.
+    private var unread: ByteBuffer?
     /// The message being received one fragment after another.
     private var partial: (text: Bool, compressed: Bool, data: ByteBuffer)?
     /// The payload of the last ping the server sent, until the client answers it.
@@ -45,12 +48,42 @@ struct WebSocketServerCore {
     /// Set when the connection negotiated permessage-deflate.
     private let inflater: MessageInflater?
 
+    /// `maxMessageBytes` bounds a frame as it arrives and a message once inflated.
     init(maxMessageBytes: Int, inflater: MessageInflater?) {
+        reader = WebSocketFrameReader(maxFrameBytes: maxMessageBytes)
         self.maxMessageBytes = maxMessageBytes
         self.inflater = inflater
     }
 
     // MARK: Events
+
+    /// Bytes read from the socket: every frame they complete, in order.
+    mutating func received(_ bytes: ByteBuffer) -> [Action] {
+        var bytes = bytes
+        if var earlier = unread {
+            unread = nil
+            earlier.writeBuffer(&bytes)
+            bytes = earlier
+        }
+        var actions: [Action] = []
+        while state != .closed {
+            let frame: WebSocketFrame?
+            do {
+                frame = try reader.next(from: &bytes)
+            } catch {
+                // What follows a refused header cannot be framed: the connection ends here.
+                state = .closed
+                partial = nil
+                return actions + [.sendClose(error.close.code, reason: error.close.reason), .closeSocket]
+            }
+            guard let frame else {
+                if bytes.readableBytes > 0 { unread = bytes }
+                break
+            }
+            actions += received(frame)
+        }
+        return actions
+    }
 
     mutating func received(_ frame: WebSocketFrame) -> [Action] {
         switch state {
@@ -120,8 +153,7 @@ struct WebSocketServerCore {
         return [.sendClose(code, reason: reason)]
     }
 
-    /// The server wrote a close frame of its own below this core (the decoder's error
-    /// handler, an overflow).
+    /// The server wrote a close frame of its own, past this core (an overflow).
     mutating func closeWritten() {
         if state == .open { state = .closing }
         partial = nil
@@ -131,6 +163,7 @@ struct WebSocketServerCore {
     mutating func socketClosed() {
         state = .closed
         partial = nil
+        unread = nil
     }
 
     // MARK: Decisions
