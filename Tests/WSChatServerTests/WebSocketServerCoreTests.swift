@@ -68,6 +68,23 @@ struct WebSocketServerCoreTests {
         }
     }
 
+    @Test func whatWaitsForTheRestOfAFrameIsNeverMoreThanThatFrame() throws {
+        var stream = ByteBuffer()
+        for _ in 0..<1000 {
+            var frame = try Self.wire(.text, Array(repeating: 0x61, count: 100))
+            stream.writeBuffer(&frame)
+        }
+        var core = WebSocketServerCore(maxMessageBytes: 1000, inflater: nil)
+        var delivered = 0
+        // Every read ends inside a frame, so something always waits.
+        while let read = stream.readSlice(length: min(150, stream.readableBytes)), read.readableBytes > 0 {
+            delivered += core.received(read).count
+            #expect((core.unread?.storageCapacity ?? 0) <= 1024, "only the frame being read is kept")
+        }
+        #expect(delivered == 1000)
+        #expect(core.unread == nil)
+    }
+
     @Test func aFrameTheHeaderRefusesEndsTheConnectionBeforeItsPayloadArrives() throws {
         let refusals: [(ByteBuffer, WebSocketErrorCode)] = [
             // The header alone of a 1001-byte text frame, one over the limit.

@@ -39,7 +39,7 @@ struct WebSocketServerCore {
     private(set) var state = State.open
     private let reader: WebSocketFrameReader
     /// The start of a frame whose rest has not arrived yet.
-    private var unread: ByteBuffer?
+    private(set) var unread: ByteBuffer?
     /// The message being received one fragment after another.
     private var partial: (text: Bool, compressed: Bool, data: ByteBuffer)?
     /// The payload of the last ping the server sent, until the client answers it.
@@ -77,7 +77,11 @@ struct WebSocketServerCore {
                 return actions + [.sendClose(error.close.code, reason: error.close.reason), .closeSocket]
             }
             guard let frame else {
-                if bytes.readableBytes > 0 { unread = bytes }
+                if bytes.readableBytes > 0 {
+                    // The frames read before it are let go: what waits is at most one frame.
+                    bytes.discardReadBytes()
+                    unread = bytes
+                }
                 break
             }
             actions += received(frame)
