@@ -56,7 +56,7 @@ struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let accepted = NIOLoopBoundBox<ChatEndpoint.Upgrade?>(nil, eventLoop: channel.eventLoop)
             let upgrader = WebSocketUpgrader<UpgradeResult>(
-                accept: { [endpoint] _, head in
+                accept: { [endpoint] head in
                     upgradeAttempted.value = true
                     let request = try HTTPRequest(head, secure: false, splitCookie: false)
                     guard let (headers, upgrade) = endpoint.shouldUpgrade(request) else { return nil }

@@ -16,7 +16,7 @@ struct WebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPServerProtocolUpg
     let supportedProtocol = "websocket"
     let requiredUpgradeHeaders: [String] = []
     /// The response's own headers for a request an endpoint takes; nil when none does.
-    let accept: @Sendable (any Channel, HTTPRequestHead) throws -> HTTPHeaders?
+    let accept: @Sendable (HTTPRequestHead) throws -> HTTPHeaders?
     /// Sets up the upgraded channel's pipeline, on its event loop.
     let install: @Sendable (any Channel, HTTPRequestHead) throws -> UpgradeResult
 
@@ -25,7 +25,7 @@ struct WebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPServerProtocolUpg
     ) -> EventLoopFuture<HTTPHeaders> {
         channel.eventLoop.makeCompletedFuture {
             guard let key = upgradeRequest.headers.first(name: "sec-websocket-key") else { throw Refusal.noKey }
-            guard var headers = try accept(channel, upgradeRequest) else { throw Refusal.noEndpoint }
+            guard var headers = try accept(upgradeRequest) else { throw Refusal.noEndpoint }
             headers.replaceOrAdd(name: "upgrade", value: "websocket")
             headers.add(name: "sec-websocket-accept", value: WebSocketHandshake.acceptValue(forKey: key))
             headers.replaceOrAdd(name: "connection", value: "upgrade")

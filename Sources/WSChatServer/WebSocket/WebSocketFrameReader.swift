@@ -12,7 +12,7 @@ import NIOWebSocket
 /// fragmented or longer than 125 bytes. Everything else (masking, reserved bits, opcodes) is
 /// the `WebSocketServerCore`'s to judge.
 struct WebSocketFrameReader {
-    enum Failure: Error, Equatable {
+    enum Failure: Error {
         case tooLarge
         case fragmentedControlFrame
         case longControlFrame
