@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import SQLiteNIO
 import Testing
 import WSChatProtocol
 import WSChatTestSupport
@@ -213,6 +215,67 @@ import WSChatTestSupport
         await store.close()
     }
 
+    /// Appends that arrive together get distinct consecutive ids, and a cid sent twice among
+    /// them (a client's resend) is stored once and answered with the message first stored.
+    @Test(arguments: StoreKind.allCases)
+    func concurrentAppendsGetDistinctConsecutiveIDs(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        let sends =
+            (1...200).map { Self.say("message \($0)", cid: "c\($0)") }
+            + [5, 17, 40, 200].map { Self.say("again", cid: "c\($0)") }
+        let results = try await withThrowingTaskGroup(of: (String, Appended<ChatMessage>).self) { group in
+            for send in sends { group.addTask { (send.cid, try await store.append(send)) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let stored = results.compactMap { if case .new(let message) = $0.1 { message } else { nil } }
+        #expect(stored.map(\.id).sorted() == Array(1...200))
+        #expect(Set(stored.map(\.cid)).count == 200)
+        let duplicates = results.compactMap { if case .duplicate(let original) = $0.1 { original } else { nil } }
+        #expect(duplicates.count == 4)
+        for original in duplicates {
+            #expect(stored.contains(original), "a duplicate is answered with the message stored under its cid")
+        }
+        #expect(
+            try await store.messages(in: Self.general, after: 0, limit: 500).messages == stored.sorted { $0.id < $1.id }
+        )
+        await store.close()
+    }
+
+    /// SQLite appends a batch's messages with one statement; a cid already stored, or repeated
+    /// in the batch, sends the batch back to one statement per message, in the same order.
+    @Test func sqliteAppendsABatchTogetherAndStillAnswersRepeatedCIDs() async throws {
+        let location = try await StoreKind.sqlite.makeLocation()
+        try FileManager.default.createDirectory(
+            atPath: (location as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let connection = try await SQLiteConnection.open(storage: .file(path: location), logger: Logger(label: "test"))
+        try await SQLiteSchema.prepareWriter(connection, path: location)
+        let writer = SQLiteWriter(connection: connection)
+        func ids(_ results: [Result<StoreOutput, any Error>]) throws -> [String] {
+            try results.map { result in
+                switch try result.get() {
+                case .message(.new(let message)): "new \(message.id)"
+                case .message(.duplicate(let original)): "duplicate of \(original.id)"
+                default: "other"
+                }
+            }
+        }
+        let together = await writer.commit((1...3).map { .message(Self.say("m\($0)", cid: "c\($0)")) })
+        #expect(try ids(together) == ["new 1", "new 2", "new 3"])
+        let repeated = await writer.commit(
+            [
+                .message(Self.say("m4", cid: "c4")), .message(Self.say("again", cid: "c2")),
+                .message(Self.say("m5", cid: "c5")), .message(Self.say("m4 again", cid: "c4")),
+            ])
+        #expect(try ids(repeated) == ["new 4", "duplicate of 2", "new 5", "duplicate of 4"])
+        let after = await writer.commit([
+            .message(Self.say("m6", cid: "c6")), .message(Self.say("m7", cid: "c7")), .openRoom(Self.general),
+        ])
+        #expect(try ids(Array(after.prefix(2))) == ["new 6", "new 7"])
+        guard case .room(let record) = try after[2].get() else { throw StoreError("openRoom gave no room") }
+        #expect(record.lastID == 7)
+        try await connection.close()
+    }
+
     /// SQLite indexes in batches: a search finds messages before and after a step, and a
     /// message pruned after it was indexed leaves the index too.
     @Test func sqliteSearchFindsIndexedAndNotYetIndexedMessages() async throws {
@@ -318,21 +381,6 @@ import WSChatTestSupport
             between: Self.ada, and: Self.bob, owner: adas, before: 3, limit: 10, textBytes: .max)
         #expect(page.messages.map(\.text) == ["one", "two"])
         #expect(page.messages.map(\.from) == ["ada", "bob"] && page.messages.map(\.to) == ["bob", "ada"])
-        await store.close()
-    }
-
-    @Test(arguments: StoreKind.allCases)
-    func concurrentAppendsGetDistinctConsecutiveIDs(kind: StoreKind) async throws {
-        let store = try await kind.makeStore()
-        let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
-            for index in 0..<200 {
-                group.addTask { try Self.new(try await store.append(Self.say("m\(index)"))).id }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
-        #expect(ids.sorted() == Array(1...200))
-        let stored = try await store.messages(in: Self.general, after: 0, limit: 500).messages
-        #expect(stored.map(\.id) == Array(1...200))
         await store.close()
     }
 

@@ -5,14 +5,18 @@ import WSChatProtocol
 /// The one connection that writes the database file. The group commit hands it one batch
 /// at a time and each batch is one transaction.
 ///
-/// Every statement is a trip to SQLite's thread, so an append is one statement: the writer
-/// is the only one appending to the file (the store holds its `DatabaseLock`), so it keeps
-/// each room's newest id itself and writes `rooms.last_id` once per room per batch.
+/// Every statement is a trip to SQLite's thread, so the messages of a batch go in with one
+/// statement: the writer is the only one appending to the file (the store holds its
+/// `DatabaseLock`), so it keeps each room's newest id itself and writes `rooms.last_id` once
+/// per room per batch.
 actor SQLiteWriter {
     /// Rows one prune step deletes at most, so that appends never wait long behind it.
     static let pruneChunk = 5000
     /// Messages one indexing step adds to the search index at most.
     static let indexChunk = 5000
+    /// Messages one INSERT carries at most: seven parameters each, well under SQLite's limit
+    /// of 32 766 parameters per statement.
+    static let messagesPerInsert = 500
 
     /// A room this writer has appended to or opened: its display name and newest id.
     private struct Numbering {
@@ -30,11 +34,37 @@ actor SQLiteWriter {
     }
 
     func commit(_ writes: [StoreWrite]) async -> [Result<StoreOutput, any Error>] {
+        await commit(writes, appending: .together)
+    }
+
+    /// How a batch's messages go into `messages`.
+    private enum Appending {
+        /// One statement for each run of messages in the batch: every statement is a trip to
+        /// SQLite's thread and back, which cost more than the insert itself.
+        case together
+        /// One statement per message, so that a cid already stored is answered as a duplicate.
+        case oneByOne
+    }
+
+    /// A run of messages inserted fewer rows than it holds: one of them repeats a cid.
+    private struct RepeatedCID: Error {}
+
+    private func commit(_ writes: [StoreWrite], appending: Appending) async -> [Result<StoreOutput, any Error>] {
         let numberingBefore = numbering
         do {
             _ = try await connection.query("BEGIN IMMEDIATE")
             var outputs: [StoreOutput] = []
-            for write in writes { outputs.append(try await apply(write)) }
+            var rest = writes[...]
+            while let write = rest.first {
+                let messages = appending == .together ? Self.messages(leading: rest) : []
+                if messages.count > 1 {
+                    outputs += try await append(messages).map(StoreOutput.message)
+                    rest = rest.dropFirst(messages.count)
+                } else {
+                    outputs.append(try await apply(write))
+                    rest = rest.dropFirst()
+                }
+            }
             try await writeLastIDs()
             _ = try await connection.query("COMMIT")
             return outputs.map { .success($0) }
@@ -43,12 +73,23 @@ actor SQLiteWriter {
             // The ids the batch took were not committed: hand them out again.
             numbering = numberingBefore
             unwrittenLastIDs.removeAll()
+            if error is RepeatedCID { return await commit(writes, appending: .oneByOne) }
             guard writes.count > 1 else { return [.failure(error)] }
             // Find the write that failed: the others still deserve to be stored.
             var results: [Result<StoreOutput, any Error>] = []
-            for write in writes { results += await commit([write]) }
+            for write in writes { results += await commit([write], appending: .oneByOne) }
             return results
         }
+    }
+
+    /// The messages at the head of `writes`, at most `messagesPerInsert` of them.
+    private static func messages(leading writes: ArraySlice<StoreWrite>) -> [NewMessage] {
+        var messages: [NewMessage] = []
+        for write in writes.prefix(messagesPerInsert) {
+            guard case .message(let message) = write else { break }
+            messages.append(message)
+        }
+        return messages
     }
 
     private func apply(_ write: StoreWrite) async throws -> StoreOutput {
@@ -96,28 +137,52 @@ actor SQLiteWriter {
     }
 
     private func append(_ new: NewMessage) async throws -> Appended<ChatMessage> {
+        let message = try await number(new)
+        guard try await insert([(new, message)]) == 1 else {
+            numbering[new.room.key]?.lastID = message.id - 1
+            guard let original = try await SQLiteRows.message(cid: new.cid, inRoom: new.room.key, on: connection)
+            else { throw StoreError("a message with cid \(new.cid) is neither new nor stored") }
+            return .duplicate(original)
+        }
+        return .new(message)
+    }
+
+    /// Appends `batch` with one statement, or throws `RepeatedCID` when one of its cids is
+    /// stored already (or repeated in the batch), leaving the answer to `append` one by one.
+    private func append(_ batch: [NewMessage]) async throws -> [Appended<ChatMessage>] {
+        var numbered: [(new: NewMessage, message: ChatMessage)] = []
+        for new in batch { numbered.append((new, try await number(new))) }
+        guard try await insert(numbered) == batch.count else { throw RepeatedCID() }
+        return numbered.map { .new($0.message) }
+    }
+
+    /// The message `new` becomes with the room's next id, which this writer now counts as taken.
+    private func number(_ new: NewMessage) async throws -> ChatMessage {
         if numbering[new.room.key] == nil { _ = try await openRoom(new.room) }
         guard let room = numbering[new.room.key] else { throw StoreError("room \(new.room.name) has no numbering") }
         let message = ChatMessage(
             room: room.name, id: room.lastID + 1, ts: new.ts, from: new.from, text: new.text, cid: new.cid,
             action: new.action == true ? true : nil)
-        let inserted = try await connection.query(
-            """
-            INSERT INTO messages (room_key, id, ts, nick, text, cid, action) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (room_key, cid) DO NOTHING RETURNING id
-            """,
+        numbering[new.room.key]?.lastID = message.id
+        unwrittenLastIDs.insert(new.room.key)
+        return message
+    }
+
+    /// Inserts the rows and returns how many went in: a cid already in the room is skipped.
+    private func insert(_ rows: [(new: NewMessage, message: ChatMessage)]) async throws -> Int {
+        let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
+        let binds = rows.flatMap { new, message -> [SQLiteData] in
             [
                 .text(new.room.key), .integer(Int(message.id)), .integer(Int(new.ts)), .text(new.from),
                 .text(new.text), .text(new.cid), .integer(new.action == true ? 1 : 0),
-            ])
-        guard !inserted.isEmpty else {
-            guard let original = try await SQLiteRows.message(cid: new.cid, inRoom: new.room.key, on: connection)
-            else { throw StoreError("a message with cid \(new.cid) is neither new nor stored") }
-            return .duplicate(original)
+            ]
         }
-        numbering[new.room.key]?.lastID = message.id
-        unwrittenLastIDs.insert(new.room.key)
-        return .new(message)
+        return try await connection.query(
+            """
+            INSERT INTO messages (room_key, id, ts, nick, text, cid, action) VALUES \(values)
+            ON CONFLICT (room_key, cid) DO NOTHING RETURNING id
+            """, binds
+        ).count
     }
 
     /// Brings `rooms.last_id` up to the ids this batch handed out.
