@@ -2,7 +2,6 @@ import CompressNIO
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
-import Synchronization
 import Testing
 import WSChatProtocol
 
@@ -22,8 +21,14 @@ struct DeliveryTests {
         }
     }
 
-    final class Overflows: Sendable {
-        let count = Atomic<Int>(0)
+    /// Counts the overflows the WebSocket handler tells the endpoint of.
+    final class Overflows: ChannelInboundHandler {
+        typealias InboundIn = WebSocketServerCore.Message
+        var count = 0
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if event is WebSocketConnectionHandler.Overflowed { count += 1 }
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     struct Connection {
@@ -37,14 +42,13 @@ struct DeliveryTests {
             channel = EmbeddedChannel()
             try channel.pipeline.syncOperations.addHandler(flushes)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
-            let overflows = Overflows()
-            self.overflows = overflows
+            overflows = Overflows()
             delivery = try Delivery.install(
                 on: channel,
                 .init(
                     maxMessageBytes: 1000, inflater: nil, deflate: deflate, byteLimit: 1000,
-                    closeTimeout: .seconds(5), pingInterval: .seconds(30),
-                    onOverflow: { overflows.count.add(1, ordering: .relaxed) }))
+                    closeTimeout: .seconds(5), pingInterval: .seconds(30)))
+            try channel.pipeline.syncOperations.addHandler(overflows)
         }
 
         /// Everything written to the socket so far, as one byte string.
@@ -165,7 +169,7 @@ struct DeliveryTests {
         #expect(connection.channel.isActive)
         connection.channel.embeddedEventLoop.advanceTime(by: .seconds(5))
         #expect(!connection.channel.isActive, "closed when the client did not answer in time")
-        #expect(connection.overflows.count.load(ordering: .relaxed) == 0, "closing is not being slow")
+        #expect(connection.overflows.count == 0, "closing is not being slow")
     }
 
     @Test func aClientsCloseIsAnsweredAndEndsTheConnection() throws {
@@ -214,7 +218,7 @@ struct DeliveryTests {
         connection.channel.isWritable = false
         connection.channel.pipeline.fireChannelWritabilityChanged()
         connection.channel.pipeline.fireChannelWritabilityChanged()
-        #expect(connection.overflows.count.load(ordering: .relaxed) == 1)
+        #expect(connection.overflows.count == 1)
         #expect(connection.delivery.isClosing)
         #expect(!connection.channel.isActive, "closed at once, releasing what was queued")
         connection.delivery.send(WireFrame(text: "dropped", deflater: nil))

@@ -6,7 +6,7 @@ import WSChatProtocol
 /// applies the rate limits and the `hello` deadline, and passes what is left to the
 /// connection's `ChatSession`, in order. It runs on the channel's event loop and costs no
 /// task while the client is quiet.
-final class ChatConnection: ChannelInboundHandler {
+final class ChatConnection: ChannelInboundHandler, LoopSweep.Member {
     typealias InboundIn = WebSocketServerCore.Message
 
     private let session: ChatSession
@@ -15,7 +15,10 @@ final class ChatConnection: ChannelInboundHandler {
     /// rate-limited, but cannot make the server answer pings without end.
     private var pingBucket: TokenBucket
     private var refusedInARow = 0
-    private var helloDeadline: Scheduled<Void>?
+    /// Visits the connection until it is welcomed, to close it if `hello` is late.
+    private var helloSweep: LoopSweep?
+    private var helloDeadline = NIODeadline.distantFuture
+    var sweepSlot: Int?
 
     init(session: ChatSession) {
         self.session = session
@@ -26,26 +29,39 @@ final class ChatConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         session.services.metrics.connectionOpened()
-        let timeout = session.configuration.handshakeTimeout
-        helloDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
-            helloDeadline = nil
-            guard !session.isWelcomed else { return }
-            session.delivery.close(.policyViolation, reason: "no hello within \(timeout)")
-        }
+        let timeout = TimeAmount(session.configuration.handshakeTimeout)
+        helloDeadline = .now() + timeout
+        // Late by at most a quarter of the timeout.
+        helloSweep = LoopSweep.on(context.eventLoop, every: .nanoseconds(max(timeout.nanoseconds / 4, 1_000_000)))
+        helloSweep?.join(self)
+    }
+
+    func swept(at now: NIODeadline) -> Bool {
+        if session.isWelcomed { return false }
+        guard now >= helloDeadline else { return true }
+        session.delivery.close(.policyViolation, reason: "no hello within \(session.configuration.handshakeTimeout)")
+        return false
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        helloDeadline?.cancel()
+        helloSweep?.leave(self)
         session.services.metrics.connectionClosed()
         session.enqueue(.disconnected)
         context.fireChannelInactive()
     }
 
-    /// The server is stopping: the hub closes the sessions it knows, which are those that
-    /// sent `hello`; a connection that has not is closed here.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, !session.hasSentHello {
+        switch event {
+        case is ChannelShouldQuiesceEvent where !session.hasSentHello:
+            // The server is stopping: the hub closes the sessions it knows, which are those
+            // that sent `hello`; a connection that has not is closed here.
             session.delivery.close(.goingAway, reason: "server shutting down")
+        case is WebSocketConnectionHandler.Overflowed:
+            session.services.metrics.slowConsumersDropped.increment()
+            session.services.events.log(
+                .warning, "dropping a client too slow to keep up", metadata: ["session": "\(session.id)"])
+        default:
+            break
         }
         context.fireUserInboundEventTriggered(event)
     }

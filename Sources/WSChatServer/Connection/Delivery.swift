@@ -40,7 +40,6 @@ final class Delivery: Sendable {
         var byteLimit: Int?
         var closeTimeout: TimeAmount
         var pingInterval: TimeAmount
-        var onOverflow: @Sendable () -> Void = {}
     }
 
     /// Puts the WebSocket's own handler at the end of an upgraded channel's pipeline: whole
@@ -55,7 +54,9 @@ final class Delivery: Sendable {
         let state = DeliveryState()
         let handler = WebSocketConnectionHandler(
             core: WebSocketServerCore(maxMessageBytes: settings.maxMessageBytes, inflater: settings.inflater),
-            flusher: LoopFlusher.on(channel.eventLoop), state: state, settings: settings)
+            flusher: LoopFlusher.on(channel.eventLoop),
+            keepalive: LoopSweep.on(channel.eventLoop, every: settings.pingInterval), state: state,
+            closesOnOverflow: settings.byteLimit != nil, closeTimeout: settings.closeTimeout)
         try pipeline.addHandler(handler)
         return Delivery(
             eventLoop: channel.eventLoop, deflate: settings.deflate,
@@ -136,17 +137,8 @@ final class LoopFlusher {
         for handler in handlers { handler.flushNow() }
     }
 
-    private static let flushers = Mutex<[ObjectIdentifier: NIOLoopBound<LoopFlusher>]>([:])
-
     /// The flusher of `eventLoop`; called on that loop.
     static func on(_ eventLoop: any EventLoop) -> LoopFlusher {
-        let bound = flushers.withLock { flushers in
-            let key = ObjectIdentifier(eventLoop)
-            if let existing = flushers[key] { return existing }
-            let created = NIOLoopBound(LoopFlusher(eventLoop: eventLoop), eventLoop: eventLoop)
-            flushers[key] = created
-            return created
-        }
-        return bound.value
+        PerLoop.object(on: eventLoop) { LoopFlusher(eventLoop: eventLoop) }
     }
 }

@@ -58,10 +58,6 @@ struct ChatEndpoint: Sendable {
             let id = ConnectionID()
             settings.deflate = upgrade.deflate?.takesSharedFrames ?? false
             settings.byteLimit = configuration.sendQueueBytes
-            settings.onOverflow = { [services] in
-                services.metrics.slowConsumersDropped.increment()
-                services.events.log(.warning, "dropping a client too slow to keep up", metadata: ["session": "\(id)"])
-            }
             let delivery = try Delivery.install(on: channel, settings)
             let session = ChatSession(
                 id: id, services: services, delivery: delivery, address: channel.remoteAddress?.ipAddress ?? "unknown")

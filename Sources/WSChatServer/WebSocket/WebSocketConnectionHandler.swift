@@ -9,38 +9,57 @@ import NIOWebSocket
 ///
 /// Framing both ways happens here rather than in NIOWebSocket's codec handlers, so that a
 /// connection is one handler and its endpoint's: an idle connection costs less.
-final class WebSocketConnectionHandler: ChannelInboundHandler {
+final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = WebSocketServerCore.Message
     typealias OutboundOut = ByteBuffer
 
+    /// Goes up the pipeline when the connection is closed for being over its byte bound.
+    struct Overflowed {}
+
     private var core: WebSocketServerCore
     private var context: ChannelHandlerContext?
     private let flusher: LoopFlusher
+    /// Pings the connection every ping interval, with the others on its loop.
+    private let keepalive: LoopSweep
     private let state: DeliveryState
-    private let settings: Delivery.Settings
+    /// Whether the connection is closed when its outgoing queue passes the channel's high
+    /// water mark (else the endpoint stops reading instead).
+    private let closesOnOverflow: Bool
+    private let closeTimeout: TimeAmount
     /// Set once a close frame is written: nothing is written after it.
     private var closeWritten: EventLoopFuture<Void>?
     private var flushPending = false
     private var closeTimer: Scheduled<Void>?
-    private var pingTimer: Scheduled<Void>?
+    var sweepSlot: Int?
 
-    init(core: WebSocketServerCore, flusher: LoopFlusher, state: DeliveryState, settings: Delivery.Settings) {
+    init(
+        core: WebSocketServerCore, flusher: LoopFlusher, keepalive: LoopSweep, state: DeliveryState,
+        closesOnOverflow: Bool, closeTimeout: TimeAmount
+    ) {
         self.core = core
         self.flusher = flusher
+        self.keepalive = keepalive
         self.state = state
-        self.settings = settings
+        self.closesOnOverflow = closesOnOverflow
+        self.closeTimeout = closeTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        schedulePing(context)
+        keepalive.join(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         closeTimer?.cancel()
-        pingTimer?.cancel()
+        keepalive.leave(self)
+    }
+
+    /// The ping interval has passed: a ping, or the end for a client that never answered the last.
+    func swept(at now: NIODeadline) -> Bool {
+        carryOut(core.pingDue())
+        return core.state == .open
     }
 
     // MARK: The way out
@@ -74,10 +93,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable, settings.byteLimit != nil, closeWritten == nil, core.state != .closed {
+        if !context.channel.isWritable, closesOnOverflow, closeWritten == nil, core.state != .closed {
             // Over the byte bound: say why (it gets through if the client reads again soon),
             // then drop the socket and everything queued for it now.
-            settings.onOverflow()
+            context.fireUserInboundEventTriggered(Overflowed())
             core.closeWritten()
             writeClose(.policyViolation, reason: "too slow")
             context.close(promise: nil)
@@ -105,7 +124,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         core.socketClosed()
         state.closing.store(true, ordering: .relaxed)
         closeTimer?.cancel()
-        pingTimer?.cancel()
+        keepalive.leave(self)
         context.fireChannelInactive()
     }
 
@@ -121,7 +140,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
                 enqueue(WireFrame.control(frame))
             case .sendClose(let code, let reason):
                 writeClose(code, reason: reason)
-                closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) {
+                closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: closeTimeout) {
                     context.close(promise: nil)
                 }
             case .closeSocket:
@@ -141,13 +160,6 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         let promise = context.eventLoop.makePromise(of: Void.self)
         closeWritten = promise.futureResult
         context.writeAndFlush(wrapOutboundOut(WireFrame.close(code, reason: reason)), promise: promise)
-        pingTimer?.cancel()
-    }
-
-    private func schedulePing(_ context: ChannelHandlerContext) {
-        pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.pingInterval) { [self] in
-            carryOut(core.pingDue())
-            if core.state == .open { schedulePing(context) }
-        }
+        keepalive.leave(self)
     }
 }
