@@ -370,6 +370,14 @@ import WSChatTestSupport
         _ = desk.take(alice)
         try await desk.send(.say(.init(room: "general", text: "secret", cid: "c1")), from: alice)
         #expect(Self.texts(desk.take(alice)) == ["secret"])
+        // And after another, both for what she said as alice and as alicia.
+        try await desk.send(.say(.init(room: "general", text: "as alicia", cid: "c2")), from: alice)
+        try await desk.send(.nick("ali"), from: alice)
+        _ = desk.take(alice)
+        for cid in ["c1", "c2"] {
+            try await desk.send(.say(.init(room: "general", text: "resent", cid: cid)), from: alice)
+        }
+        #expect(Self.texts(desk.take(alice)) == ["secret", "as alicia"])
     }
 
     @Test func aNickRefusedByTheClusterIsFreedAgain() async throws {

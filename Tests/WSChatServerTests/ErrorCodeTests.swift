@@ -83,7 +83,8 @@ struct ErrorCodeTests {
         let welcome = try await client.hello("alice")
         #expect(welcome.limits == Limits(maxMessageBytes: 1000, rate: 2.5, burst: 7))
         #expect(welcome.server == "wschat-server")
-        #expect(UUID(uuidString: welcome.session) != nil)
+        let other = try await server.connect().hello("bob")
+        #expect(!welcome.session.isEmpty && welcome.session != other.session, "a session id is each connection's own")
         try await server.stop()
     }
 

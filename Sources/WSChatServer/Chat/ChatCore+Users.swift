@@ -51,7 +51,7 @@ extension ChatCore {
         send(
             .welcome(
                 .init(
-                    nick: nick.name, session: id.uuidString.lowercased(), server: configuration.serverName,
+                    nick: nick.name, session: id.session, server: configuration.serverName,
                     motd: configuration.motd, limits: configuration.limits)),
             to: id, into: &actions)
         actions.append(.log(.info, "welcome", ["nick": "\(InertText.escaped(nick.name))", "session": "\(id)"]))
@@ -286,8 +286,8 @@ extension ChatCore {
 
     /// Gives `nick` to the session, in both indexes.
     private mutating func claim(_ nick: Nick, for id: ConnectionID) {
+        if let held = sessions[id]?.nick, held.key != nick.key { sessions[id]?.earlierNicks.insert(held.key) }
         sessions[id]?.nick = nick
-        sessions[id]?.heldNicks.insert(nick.key)
         nickOwners[nick.key] = id
         for skeleton in nick.skeletons { nickSkeletons[skeleton] = id }
     }

@@ -180,9 +180,10 @@ struct ChatCore {
         var nick: Nick?
         /// Keys of the rooms this session is in.
         var rooms: Set<String> = []
-        /// Keys of every nick this connection has held: a resent `say` or `dm` is recognised
-        /// as its own after a nick change, and never matches another sender's `cid`.
-        var heldNicks: Set<String> = []
+        /// Keys of the nicks this connection held before `nick`: a resent `say` or `dm` is
+        /// recognised as its own after a nick change, and never matches another sender's
+        /// `cid`. Empty (no storage) for the many that never change nick.
+        var earlierNicks: Set<String> = []
         /// The digest of the secret said in `hello` (`SecretDigest`): the direct messages
         /// this session sends and receives are stored under it, and it reads them back.
         var owner: String?
@@ -364,7 +365,8 @@ struct ChatCore {
     /// Whether a stored message with `from` was sent by this connection (under any nick it held).
     func sentBy(_ id: ConnectionID, from: String) -> Bool {
         guard let from = try? Nick(validating: from) else { return false }
-        return sessions[id]?.heldNicks.contains(from.key) == true
+        guard let session = sessions[id] else { return false }
+        return session.nick?.key == from.key || session.earlierNicks.contains(from.key)
     }
 
     /// The error for a `cid` that another sender's message already carries: nothing of that

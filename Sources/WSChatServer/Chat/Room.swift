@@ -1,9 +1,6 @@
 import Foundation
 import WSChatProtocol
 
-/// Identifies one WebSocket connection for its whole life (also its `welcome.session`).
-public typealias ConnectionID = UUID
-
 /// A room's live state on this server: who is in it, and which stored messages have been
 /// handed to them.
 ///
