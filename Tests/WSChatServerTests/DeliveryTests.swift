@@ -21,14 +21,11 @@ struct DeliveryTests {
         }
     }
 
-    /// Counts the overflows the WebSocket handler tells the endpoint of.
-    final class Overflows: ChannelInboundHandler {
-        typealias InboundIn = WebSocketServerCore.Message
+    /// Counts the overflows the WebSocket handler tells its endpoint of.
+    final class Overflows: WebSocketEndpoint {
         var count = 0
-        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if event is WebSocketConnectionHandler.Overflowed { count += 1 }
-            context.fireUserInboundEventTriggered(event)
-        }
+        func received(_ message: WebSocketServerCore.Message) {}
+        func overflowed() { count += 1 }
     }
 
     struct Connection {
@@ -42,13 +39,14 @@ struct DeliveryTests {
             channel = EmbeddedChannel()
             try channel.pipeline.syncOperations.addHandler(flushes)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
-            overflows = Overflows()
+            let overflows = Overflows()
+            self.overflows = overflows
             delivery = try Delivery.install(
                 on: channel,
                 .init(
                     maxMessageBytes: 1000, inflater: nil, deflate: deflate, byteLimit: 1000,
-                    closeTimeout: .seconds(5), pingInterval: .seconds(30)))
-            try channel.pipeline.syncOperations.addHandler(overflows)
+                    closeTimeout: .seconds(5), pingInterval: .seconds(30))
+            ) { _ in overflows }
         }
 
         /// Everything written to the socket so far, as one byte string.

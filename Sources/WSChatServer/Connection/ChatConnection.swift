@@ -2,13 +2,11 @@ import NIOCore
 import Synchronization
 import WSChatProtocol
 
-/// One client's WebSocket on `/ws`, at the top of its channel's pipeline: decodes messages,
-/// applies the rate limits and the `hello` deadline, and passes what is left to the
+/// One client's WebSocket on `/ws`, the endpoint of its `WebSocketConnectionHandler`: decodes
+/// messages, applies the rate limits and the `hello` deadline, and passes what is left to the
 /// connection's `ChatSession`, in order. It runs on the channel's event loop and costs no
 /// task while the client is quiet.
-final class ChatConnection: ChannelInboundHandler, LoopSweep.Member {
-    typealias InboundIn = WebSocketServerCore.Message
-
+final class ChatConnection: WebSocketEndpoint, LoopSweep.Member {
     private let session: ChatSession
     private var bucket: TokenBucket
     /// Latency probes have a bucket of their own, so a client can measure lag while
@@ -27,12 +25,12 @@ final class ChatConnection: ChannelInboundHandler, LoopSweep.Member {
         pingBucket = TokenBucket(rate: configuration.pingRate, burst: configuration.pingBurst, now: .now)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    func opened(on eventLoop: any EventLoop) {
         session.services.metrics.connectionOpened()
         let timeout = TimeAmount(session.configuration.handshakeTimeout)
         helloDeadline = .now() + timeout
         // Late by at most a quarter of the timeout.
-        helloSweep = LoopSweep.on(context.eventLoop, every: .nanoseconds(max(timeout.nanoseconds / 4, 1_000_000)))
+        helloSweep = LoopSweep.on(eventLoop, every: .nanoseconds(max(timeout.nanoseconds / 4, 1_000_000)))
         helloSweep?.join(self)
     }
 
@@ -43,34 +41,23 @@ final class ChatConnection: ChannelInboundHandler, LoopSweep.Member {
         return false
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    func closed() {
         helloSweep?.leave(self)
         session.services.metrics.connectionClosed()
         session.enqueue(.disconnected)
-        context.fireChannelInactive()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case is ChannelShouldQuiesceEvent where !session.hasSentHello:
-            // The server is stopping: the hub closes the sessions it knows, which are those
-            // that sent `hello`; a connection that has not is closed here.
-            session.delivery.close(.goingAway, reason: "server shutting down")
-        case is WebSocketConnectionHandler.Overflowed:
-            session.services.metrics.slowConsumersDropped.increment()
-            session.services.events.log(
-                .warning, "dropping a client too slow to keep up", metadata: ["session": "\(session.id)"])
-        default:
-            break
-        }
-        context.fireUserInboundEventTriggered(event)
+    func overflowed() {
+        session.services.metrics.slowConsumersDropped.increment()
+        session.services.events.log(
+            .warning, "dropping a client too slow to keep up", metadata: ["session": "\(session.id)"])
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    func received(_ incoming: WebSocketServerCore.Message) {
         session.services.metrics.messagesIn.increment()
         let delivery = session.delivery
         if delivery.isClosing { return }
-        guard case .text(let text) = unwrapInboundIn(data) else {
+        guard case .text(let text) = incoming else {
             delivery.close(.unsupportedData, reason: "binary frames are not part of the wschat protocol")
             return
         }
@@ -175,9 +162,6 @@ final class ChatSession: Sendable {
 
     /// Whether the hub has welcomed the connection.
     var isWelcomed: Bool { welcomed.load(ordering: .relaxed) }
-
-    /// Whether the connection has sent `hello` (and so is the hub's to close).
-    var hasSentHello: Bool { queue.withLock { $0.helloQueued } }
 
     func enqueue(_ request: Request) {
         let startsDrain = queue.withLock { queue in

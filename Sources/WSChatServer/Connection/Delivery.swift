@@ -42,10 +42,13 @@ final class Delivery: Sendable {
         var pingInterval: TimeAmount
     }
 
-    /// Puts the WebSocket's own handler at the end of an upgraded channel's pipeline: whole
-    /// messages come out of it, for the endpoint's handler that goes after it. Runs on the
-    /// channel's event loop.
-    static func install(on channel: any Channel, _ settings: Settings) throws -> Delivery {
+    /// Puts the WebSocket's own handler at the end of an upgraded channel's pipeline, with the
+    /// endpoint `makeEndpoint` makes for the connection's delivery. Runs on the channel's
+    /// event loop.
+    @discardableResult
+    static func install(
+        on channel: any Channel, _ settings: Settings, endpoint makeEndpoint: (Delivery) -> any WebSocketEndpoint
+    ) throws -> Delivery {
         let pipeline = channel.pipeline.syncOperations
         if let byteLimit = settings.byteLimit {
             try channel.syncOptions?.setOption(
@@ -57,10 +60,12 @@ final class Delivery: Sendable {
             flusher: LoopFlusher.on(channel.eventLoop),
             keepalive: LoopSweep.on(channel.eventLoop, every: settings.pingInterval), state: state,
             closesOnOverflow: settings.byteLimit != nil, closeTimeout: settings.closeTimeout)
-        try pipeline.addHandler(handler)
-        return Delivery(
+        let delivery = Delivery(
             eventLoop: channel.eventLoop, deflate: settings.deflate,
             handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), state: state)
+        handler.endpoint = makeEndpoint(delivery)
+        try pipeline.addHandler(handler)
+        return delivery
     }
 
     /// Whether a close frame has gone out (or the connection is gone): frames read from the

@@ -58,18 +58,17 @@ struct ChatEndpoint: Sendable {
             let id = ConnectionID()
             settings.deflate = upgrade.deflate?.takesSharedFrames ?? false
             settings.byteLimit = configuration.sendQueueBytes
-            let delivery = try Delivery.install(on: channel, settings)
-            let session = ChatSession(
-                id: id, services: services, delivery: delivery, address: channel.remoteAddress?.ipAddress ?? "unknown")
-            try channel.pipeline.syncOperations.addHandler(ChatConnection(session: session))
+            let address = channel.remoteAddress?.ipAddress ?? "unknown"
+            try Delivery.install(on: channel, settings) { [services] delivery in
+                ChatConnection(session: ChatSession(id: id, services: services, delivery: delivery, address: address))
+            }
         case .echo:
             settings.deflate = upgrade.deflate != nil
-            let delivery = try Delivery.install(on: channel, settings)
             // Every message, however short: conformance suites expect each echo compressed.
             let deflater = try upgrade.deflate.map {
                 try MessageDeflater(windowSize: Int32($0.serverWindowBits), minimumBytes: 0)
             }
-            try channel.pipeline.syncOperations.addHandler(EchoConnection(delivery: delivery, deflater: deflater))
+            try Delivery.install(on: channel, settings) { EchoConnection(delivery: $0, deflater: deflater) }
         }
     }
 
@@ -82,9 +81,7 @@ struct ChatEndpoint: Sendable {
 
 /// `/echo`: sends every message back as it came, for conformance suites. While its client
 /// does not read, it stops reading too.
-private final class EchoConnection: ChannelInboundHandler {
-    typealias InboundIn = WebSocketServerCore.Message
-
+private final class EchoConnection: WebSocketEndpoint {
     let delivery: Delivery
     let deflater: MessageDeflater?
 
@@ -93,15 +90,14 @@ private final class EchoConnection: ChannelInboundHandler {
         self.deflater = deflater
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+    func received(_ message: WebSocketServerCore.Message) {
+        switch message {
         case .text(let text): delivery.send(WireFrame(text: text, deflater: deflater))
         case .binary(let bytes): delivery.send(WireFrame(binary: bytes, deflater: deflater))
         }
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        try? context.channel.syncOptions?.setOption(.autoRead, value: context.channel.isWritable)
-        context.fireChannelWritabilityChanged()
+    func writabilityChanged(isWritable: Bool, channel: any Channel) {
+        try? channel.syncOptions?.setOption(.autoRead, value: isWritable)
     }
 }

@@ -3,20 +3,19 @@ import NIOWebSocket
 
 /// Carries one WebSocket's I/O on its event loop, with no task of its own: the bytes the
 /// socket reads go into a `WebSocketServerCore`, whose actions it carries out, and whole
-/// messages go on up the pipeline to the endpoint's handler. It is also the writing end of the
+/// messages go to the connection's `WebSocketEndpoint`. It is also the writing end of the
 /// connection's `Delivery`: frames already encoded are written to the socket as they are and
 /// flushed once per turn of the loop.
 ///
 /// Framing both ways happens here rather than in NIOWebSocket's codec handlers, so that a
-/// connection is one handler and its endpoint's: an idle connection costs less.
+/// connection is this one handler: an idle connection costs less.
 final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member {
     typealias InboundIn = ByteBuffer
-    typealias InboundOut = WebSocketServerCore.Message
     typealias OutboundOut = ByteBuffer
 
-    /// Goes up the pipeline when the connection is closed for being over its byte bound.
-    struct Overflowed {}
-
+    /// Set before the handler joins its pipeline; let go when the socket closes (the endpoint
+    /// usually holds the connection's `Delivery`, which holds this handler).
+    var endpoint: (any WebSocketEndpoint)?
     private var core: WebSocketServerCore
     private var context: ChannelHandlerContext?
     private let flusher: LoopFlusher
@@ -48,6 +47,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         keepalive.join(self)
+        endpoint?.opened(on: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -96,11 +96,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
         if !context.channel.isWritable, closesOnOverflow, closeWritten == nil, core.state != .closed {
             // Over the byte bound: say why (it gets through if the client reads again soon),
             // then drop the socket and everything queued for it now.
-            context.fireUserInboundEventTriggered(Overflowed())
+            endpoint?.overflowed()
             core.closeWritten()
             writeClose(.policyViolation, reason: "too slow")
             context.close(promise: nil)
         }
+        endpoint?.writabilityChanged(isWritable: context.channel.isWritable, channel: context.channel)
         context.fireChannelWritabilityChanged()
     }
 
@@ -125,6 +126,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
         state.closing.store(true, ordering: .relaxed)
         closeTimer?.cancel()
         keepalive.leave(self)
+        endpoint?.closed()
+        endpoint = nil
         context.fireChannelInactive()
     }
 
@@ -135,7 +138,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
         for action in actions {
             switch action {
             case .deliver(let message):
-                context.fireChannelRead(wrapInboundOut(message))
+                endpoint?.received(message)
             case .send(let frame):
                 enqueue(WireFrame.control(frame))
             case .sendClose(let code, let reason):
