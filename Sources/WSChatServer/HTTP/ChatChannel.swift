@@ -53,18 +53,22 @@ struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
-            let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
-            let accepted = NIOLoopBoundBox<ChatEndpoint.Upgrade?>(nil, eventLoop: channel.eventLoop)
+            // Whether an upgrade was asked for, and the one accepted: one box, kept as long as the
+            // connection's upgrade machinery is.
+            let attempt = NIOLoopBoundBox<(asked: Bool, accepted: ChatEndpoint.Upgrade?)>(
+                (false, nil), eventLoop: channel.eventLoop)
             let upgrader = WebSocketUpgrader<UpgradeResult>(
                 accept: { [endpoint] head in
-                    upgradeAttempted.value = true
+                    attempt.value.asked = true
                     let request = try HTTPRequest(head, secure: false, splitCookie: false)
                     guard let (headers, upgrade) = endpoint.shouldUpgrade(request) else { return nil }
-                    accepted.value = upgrade
+                    attempt.value.accepted = upgrade
                     return headers
                 },
                 install: { [endpoint] channel, _ in
-                    guard let upgrade = accepted.value else { throw ChannelError.inappropriateOperationForState }
+                    guard let upgrade = attempt.value.accepted else {
+                        throw ChannelError.inappropriateOperationForState
+                    }
                     try endpoint.install(upgrade, on: channel)
                     return .webSocket
                 })
@@ -81,7 +85,7 @@ struct ChatChannel: ServerChildChannel, HTTPChannelHandler {
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return .plainHTTP(upgradeAttempted.value ? .failedUpgrade(http) : .notUpgraded(http))
+                        return .plainHTTP(attempt.value.asked ? .failedUpgrade(http) : .notUpgraded(http))
                     }
                 })
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrades)
