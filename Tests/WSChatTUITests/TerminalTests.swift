@@ -153,13 +153,17 @@ struct TerminalTests {
         try await again.waitUntil("connected") { Self.statusBar($0).contains("connected") }
         try again.type("/msg bob back again")
         try again.press("Enter")
-        let back = try await again.waitFor("alice back again")
-        let rows = Self.rows(back)
-        let order = [
+        // The line typed shows at once, as sending; the conversation read back comes from the server.
+        let lines = [
             "beginning of your direct messages with bob", "alice hello bob", "bob hi alice, 你好", "alice back again",
         ]
-        .map { text in rows.firstIndex { $0.contains(text) } ?? -1 }
-        #expect(order.allSatisfy { $0 >= 0 } && order == order.sorted(), "\(back)")
+        let back = try await again.waitUntil("the conversation read back, and the new line sent") { screen in
+            let rows = Self.rows(screen)
+            return !screen.contains("sending…") && lines.allSatisfy { line in rows.contains { $0.contains(line) } }
+        }
+        let rows = Self.rows(back)
+        let order = lines.map { text in rows.firstIndex { $0.contains(text) } ?? -1 }
+        #expect(order == order.sorted(), "\(back)")
 
         try again.type("/quit")
         try again.press("Enter")
