@@ -12,21 +12,18 @@ import WSChatProtocol
 /// that asks without reading only hurts itself. A connection over the bound is closed with
 /// 1008 at once, which releases everything queued for it.
 final class Delivery: Sendable {
-    let eventLoop: any EventLoop
     /// Whether the connection negotiated permessage-deflate: it gets compressed frames.
     let deflate: Bool
+    /// Set by the handler once a close frame has gone out or the socket has closed.
+    private let closing = Atomic<Bool>(false)
     private let handler: NIOLoopBound<WebSocketConnectionHandler>
-    private let state: DeliveryState
 
-    private init(
-        eventLoop: any EventLoop, deflate: Bool, handler: NIOLoopBound<WebSocketConnectionHandler>,
-        state: DeliveryState
-    ) {
-        self.eventLoop = eventLoop
+    private init(deflate: Bool, handler: NIOLoopBound<WebSocketConnectionHandler>) {
         self.deflate = deflate
         self.handler = handler
-        self.state = state
     }
+
+    var eventLoop: any EventLoop { handler.eventLoop }
 
     /// What a connection's WebSocket is set up with.
     struct Settings {
@@ -54,23 +51,34 @@ final class Delivery: Sendable {
             try channel.syncOptions?.setOption(
                 .writeBufferWaterMark, value: .init(low: byteLimit / 2, high: byteLimit))
         }
-        let state = DeliveryState()
         let handler = WebSocketConnectionHandler(
             core: WebSocketServerCore(maxMessageBytes: settings.maxMessageBytes, inflater: settings.inflater),
             flusher: LoopFlusher.on(channel.eventLoop),
-            keepalive: LoopSweep.on(channel.eventLoop, every: settings.pingInterval), state: state,
+            keepalive: LoopSweep.on(channel.eventLoop, every: settings.pingInterval),
             closesOnOverflow: settings.byteLimit != nil, closeTimeout: settings.closeTimeout)
         let delivery = Delivery(
-            eventLoop: channel.eventLoop, deflate: settings.deflate,
-            handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), state: state)
+            deflate: settings.deflate, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+        handler.delivery = delivery
         handler.endpoint = makeEndpoint(delivery)
-        try pipeline.addHandler(handler)
+        do {
+            try pipeline.addHandler(handler)
+        } catch {
+            // The handler lets go of both when its socket closes; this one never opened.
+            handler.delivery = nil
+            handler.endpoint = nil
+            throw error
+        }
         return delivery
     }
 
     /// Whether a close frame has gone out (or the connection is gone): frames read from the
     /// client now are ignored and frames for it are dropped.
-    var isClosing: Bool { state.closing.load(ordering: .relaxed) }
+    var isClosing: Bool { closing.load(ordering: .relaxed) }
+
+    /// Called by the handler, on the event loop.
+    func markClosing() {
+        closing.store(true, ordering: .relaxed)
+    }
 
     /// Queues a message for this connection alone, compressed by `deflater` when the
     /// connection takes compressed frames and the message is long enough.
@@ -112,11 +120,6 @@ final class Delivery: Sendable {
             }
         }
     }
-}
-
-/// What the hub's side of a `Delivery` reads without going to the event loop.
-final class DeliveryState: Sendable {
-    let closing = Atomic<Bool>(false)
 }
 
 /// Flushes, once per turn of an event loop, every connection written to in that turn: a

@@ -13,15 +13,15 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Set before the handler joins its pipeline; let go when the socket closes (the endpoint
-    /// usually holds the connection's `Delivery`, which holds this handler).
+    /// Set before the handler joins its pipeline; both are let go when the socket closes (the
+    /// `Delivery` holds this handler, and the endpoint usually holds the `Delivery`).
     var endpoint: (any WebSocketEndpoint)?
+    var delivery: Delivery?
     private var core: WebSocketServerCore
     private var context: ChannelHandlerContext?
     private let flusher: LoopFlusher
     /// Pings the connection every ping interval, with the others on its loop.
     private let keepalive: LoopSweep
-    private let state: DeliveryState
     /// Whether the connection is closed when its outgoing queue passes the channel's high
     /// water mark (else the endpoint stops reading instead).
     private let closesOnOverflow: Bool
@@ -33,13 +33,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
     var sweepSlot: Int?
 
     init(
-        core: WebSocketServerCore, flusher: LoopFlusher, keepalive: LoopSweep, state: DeliveryState,
-        closesOnOverflow: Bool, closeTimeout: TimeAmount
+        core: WebSocketServerCore, flusher: LoopFlusher, keepalive: LoopSweep, closesOnOverflow: Bool,
+        closeTimeout: TimeAmount
     ) {
         self.core = core
         self.flusher = flusher
         self.keepalive = keepalive
-        self.state = state
         self.closesOnOverflow = closesOnOverflow
         self.closeTimeout = closeTimeout
     }
@@ -123,11 +122,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
 
     func channelInactive(context: ChannelHandlerContext) {
         core.socketClosed()
-        state.closing.store(true, ordering: .relaxed)
+        delivery?.markClosing()
         closeTimer?.cancel()
         keepalive.leave(self)
         endpoint?.closed()
         endpoint = nil
+        delivery = nil
         context.fireChannelInactive()
     }
 
@@ -159,7 +159,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
 
     private func writeClose(_ code: WebSocketErrorCode, reason: String) {
         guard closeWritten == nil, let context else { return }
-        state.closing.store(true, ordering: .relaxed)
+        delivery?.markClosing()
         let promise = context.eventLoop.makePromise(of: Void.self)
         closeWritten = promise.futureResult
         context.writeAndFlush(wrapOutboundOut(WireFrame.close(code, reason: reason)), promise: promise)
