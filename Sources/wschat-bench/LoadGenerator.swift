@@ -50,14 +50,16 @@ struct LoadGenerator {
     }
 
     /// Opens `count` connections, `parallel` at a time.
+    /// Opens connections `first..<first + count` (a connection's index names its user).
     func open(
-        count: Int, parallel: Int = 64, role: (Int) -> BenchConnection.Role, purpose: BenchConnection.Purpose
+        count: Int, from first: Int = 0, parallel: Int = 64, role: (Int) -> BenchConnection.Role,
+        purpose: BenchConnection.Purpose
     ) async throws -> [OpenConnection] {
         var connections: [OpenConnection] = []
         connections.reserveCapacity(count)
-        var next = 0
-        while next < count {
-            let batch = next..<min(count, next + parallel)
+        var next = first
+        while next < first + count {
+            let batch = next..<min(first + count, next + parallel)
             let roles = batch.map(role)
             let opened = try await withThrowingTaskGroup(of: OpenConnection.self) { group in
                 for (index, role) in zip(batch, roles) {
