@@ -6,6 +6,7 @@
 #   Tests/bench-server.sh                      # every scenario, every server
 #   SERVERS="wschat-memory uws" SCENARIOS="fanout rate" Tests/bench-server.sh
 #   SERVERS="wschat-memory" SCENARIOS="pullers pingers" Tests/bench-server.sh   # the attacks
+#   WSCHAT_SERVER=/tmp/wschat-server-before Tests/bench-server.sh   # another build, for a before/after
 #
 # The attack scenarios (pullers, pingers) run wschat at its default limits, as an attacker
 # meets it; the others raise its limits so that the load generator is not refused. uws has no
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 SERVERS=${SERVERS:-"wschat-memory wschat-sqlite uws"}
 SCENARIOS=${SCENARIOS:-"fanout rate idle connect pullers pingers"}
 DURATION=${DURATION:-10}
+WSCHAT_SERVER=${WSCHAT_SERVER:-.build/release/wschat-server}
 out=.build/bench
 mkdir -p "$out"
 
@@ -50,7 +52,7 @@ start_server() {
             [ "$kind" = wschat-sqlite ] && store=(--data-dir "$(mktemp -d)")
             local raised=(--rate 0 --max-connections 30000 --max-connections-per-address 30000 --max-users 30000)
             [ "$limits" = defaults ] && raised=()
-            taskset -c 1 .build/release/wschat-server --host 127.0.0.1 --port "$port" "${store[@]}" "${raised[@]}" \
+            taskset -c 1 "$WSCHAT_SERVER" --host 127.0.0.1 --port "$port" "${store[@]}" "${raised[@]}" \
                 --log-level warning > "$log" 2>&1 &
             protocol=wschat ;;
         uws)
