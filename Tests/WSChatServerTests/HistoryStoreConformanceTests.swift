@@ -273,6 +273,8 @@ import WSChatTestSupport
         #expect(try ids(Array(after.prefix(2))) == ["new 6", "new 7"])
         guard case .room(let record) = try after[2].get() else { throw StoreError("openRoom gave no room") }
         #expect(record.lastID == 7)
+        let stored = try await connection.query("SELECT last_id FROM rooms WHERE key = ?", [.text(Self.general.key)])
+        #expect(stored.first?.column("last_id")?.integer == 7, "the room's newest id follows its messages")
         try await connection.close()
     }
 

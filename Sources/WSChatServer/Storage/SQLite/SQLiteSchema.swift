@@ -66,6 +66,16 @@ enum SQLiteSchema {
             "ALTER TABLE direct_messages ADD COLUMN from_owner TEXT",
             "ALTER TABLE direct_messages ADD COLUMN to_owner TEXT",
         ],
+        [
+            // A room's newest id follows its messages as they are inserted, so that a batch of
+            // messages is one statement, with no transaction around it to open and commit
+            // (every statement is a trip to SQLite's thread; `SQLiteWriter`).
+            """
+            CREATE TRIGGER messages_number_room AFTER INSERT ON messages BEGIN
+                UPDATE rooms SET last_id = new.id WHERE key = new.room_key AND last_id < new.id;
+            END
+            """
+        ],
     ]
 
     /// Sets the connection up for durable writes and brings the schema to the newest version.

@@ -5,18 +5,18 @@ import WSChatProtocol
 /// The one connection that writes the database file. The group commit hands it one batch
 /// at a time and each batch is one transaction.
 ///
-/// Every statement is a trip to SQLite's thread, so the messages of a batch go in with one
-/// statement: the writer is the only one appending to the file (the store holds its
-/// `DatabaseLock`), so it keeps each room's newest id itself and writes `rooms.last_id` once
-/// per room per batch.
+/// Every statement is a trip to SQLite's thread and back, which costs more than the insert, so
+/// a batch of messages alone is one statement and one transaction (a trigger keeps
+/// `rooms.last_id`): the writer is the only one appending to the file (the store holds its
+/// `DatabaseLock`), so it numbers each room's messages itself.
 actor SQLiteWriter {
     /// Rows one prune step deletes at most, so that appends never wait long behind it.
     static let pruneChunk = 5000
     /// Messages one indexing step adds to the search index at most.
     static let indexChunk = 5000
     /// Messages one INSERT carries at most: seven parameters each, well under SQLite's limit
-    /// of 32 766 parameters per statement.
-    static let messagesPerInsert = 500
+    /// of 32 766 parameters per statement. As many as the group commit's largest batch.
+    static let messagesPerInsert = 512
 
     /// A room this writer has appended to or opened: its display name and newest id.
     private struct Numbering {
@@ -26,15 +26,29 @@ actor SQLiteWriter {
 
     let connection: SQLiteConnection
     private var numbering: [String: Numbering] = [:]
-    /// Rooms whose `last_id` this batch has moved on and not yet written.
-    private var unwrittenLastIDs: Set<String> = []
 
     init(connection: SQLiteConnection) {
         self.connection = connection
     }
 
     func commit(_ writes: [StoreWrite]) async -> [Result<StoreOutput, any Error>] {
-        await commit(writes, appending: .together)
+        let messages = Self.messages(leading: writes[...])
+        guard !messages.isEmpty, messages.count == writes.count else {
+            return await commit(writes, appending: .together)
+        }
+        // Messages alone: one statement is the transaction. A cid already stored (or repeated
+        // in the batch) fails the whole statement, which then inserted nothing; one message
+        // alone is answered as a duplicate.
+        let numberingBefore = numbering
+        do {
+            if messages.count == 1 { return [.success(.message(try await append(messages[0])))] }
+            let numbered = try await number(messages)
+            try await insert(numbered, skippingRepeatedCIDs: false)
+            return numbered.map { .success(.message(.new($0.message))) }
+        } catch {
+            numbering = numberingBefore
+            return await commit(writes, appending: .oneByOne)
+        }
     }
 
     /// How a batch's messages go into `messages`.
@@ -65,14 +79,12 @@ actor SQLiteWriter {
                     rest = rest.dropFirst()
                 }
             }
-            try await writeLastIDs()
             _ = try await connection.query("COMMIT")
             return outputs.map { .success($0) }
         } catch {
             _ = try? await connection.query("ROLLBACK")
             // The ids the batch took were not committed: hand them out again.
             numbering = numberingBefore
-            unwrittenLastIDs.removeAll()
             if error is RepeatedCID { return await commit(writes, appending: .oneByOne) }
             guard writes.count > 1 else { return [.failure(error)] }
             // Find the write that failed: the others still deserve to be stored.
@@ -138,7 +150,7 @@ actor SQLiteWriter {
 
     private func append(_ new: NewMessage) async throws -> Appended<ChatMessage> {
         let message = try await number(new)
-        guard try await insert([(new, message)]) == 1 else {
+        guard try await insert([(new, message)], skippingRepeatedCIDs: true) == 1 else {
             numbering[new.room.key]?.lastID = message.id - 1
             guard let original = try await SQLiteRows.message(cid: new.cid, inRoom: new.room.key, on: connection)
             else { throw StoreError("a message with cid \(new.cid) is neither new nor stored") }
@@ -150,10 +162,15 @@ actor SQLiteWriter {
     /// Appends `batch` with one statement, or throws `RepeatedCID` when one of its cids is
     /// stored already (or repeated in the batch), leaving the answer to `append` one by one.
     private func append(_ batch: [NewMessage]) async throws -> [Appended<ChatMessage>] {
+        let numbered = try await number(batch)
+        guard try await insert(numbered, skippingRepeatedCIDs: true) == batch.count else { throw RepeatedCID() }
+        return numbered.map { .new($0.message) }
+    }
+
+    private func number(_ batch: [NewMessage]) async throws -> [(new: NewMessage, message: ChatMessage)] {
         var numbered: [(new: NewMessage, message: ChatMessage)] = []
         for new in batch { numbered.append((new, try await number(new))) }
-        guard try await insert(numbered) == batch.count else { throw RepeatedCID() }
-        return numbered.map { .new($0.message) }
+        return numbered
     }
 
     /// The message `new` becomes with the room's next id, which this writer now counts as taken.
@@ -164,12 +181,15 @@ actor SQLiteWriter {
             room: room.name, id: room.lastID + 1, ts: new.ts, from: new.from, text: new.text, cid: new.cid,
             action: new.action == true ? true : nil)
         numbering[new.room.key]?.lastID = message.id
-        unwrittenLastIDs.insert(new.room.key)
         return message
     }
 
-    /// Inserts the rows and returns how many went in: a cid already in the room is skipped.
-    private func insert(_ rows: [(new: NewMessage, message: ChatMessage)]) async throws -> Int {
+    /// Inserts the rows and returns how many went in. A cid already in the room is skipped, or
+    /// fails the statement (which then inserts nothing).
+    @discardableResult
+    private func insert(
+        _ rows: [(new: NewMessage, message: ChatMessage)], skippingRepeatedCIDs: Bool
+    ) async throws -> Int {
         let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
         let binds = rows.flatMap { new, message -> [SQLiteData] in
             [
@@ -180,19 +200,9 @@ actor SQLiteWriter {
         return try await connection.query(
             """
             INSERT INTO messages (room_key, id, ts, nick, text, cid, action) VALUES \(values)
-            ON CONFLICT (room_key, cid) DO NOTHING RETURNING id
+            \(skippingRepeatedCIDs ? "ON CONFLICT (room_key, cid) DO NOTHING" : "") RETURNING id
             """, binds
         ).count
-    }
-
-    /// Brings `rooms.last_id` up to the ids this batch handed out.
-    private func writeLastIDs() async throws {
-        for key in unwrittenLastIDs {
-            guard let lastID = numbering[key]?.lastID else { continue }
-            _ = try await connection.query(
-                "UPDATE rooms SET last_id = ? WHERE key = ?", [.integer(Int(lastID)), .text(key)])
-        }
-        unwrittenLastIDs.removeAll()
     }
 
     private func appendDirect(_ new: NewDirectMessage) async throws -> Appended<DirectMessage> {
@@ -226,8 +236,6 @@ actor SQLiteWriter {
     }
 
     private func prune(_ policy: RetentionPolicy, now: Int64) async throws -> Int {
-        // Pruning by count reads `last_id`.
-        try await writeLastIDs()
         var deleted = 0
         let chunk = SQLiteData.integer(Self.pruneChunk)
         if let cutoff = policy.cutoff(now: now) {
