@@ -42,8 +42,9 @@ struct WebSocketServerCore {
     private(set) var unread: ByteBuffer?
     /// The message being received one fragment after another.
     private var partial: (text: Bool, compressed: Bool, data: ByteBuffer)?
-    /// The payload of the last ping the server sent, until the client answers it.
-    private var unansweredPing: ByteBuffer?
+    /// The payload of the last ping the server sent, until the client answers it (a number,
+    /// not the frame's buffer: an idle connection keeps nothing allocated between pings).
+    private var unansweredPing: UInt64?
     private let maxMessageBytes: Int
     /// Set when the connection negotiated permessage-deflate.
     private let inflater: MessageInflater?
@@ -114,7 +115,12 @@ struct WebSocketServerCore {
             return [.send(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))]
         case .pong:
             guard frame.reservedBits.isEmpty else { return fail(.protocolError, "reserved bits set on a pong") }
-            if let unansweredPing, frame.unmaskedData == unansweredPing { self.unansweredPing = nil }
+            let payload = frame.unmaskedData
+            if let unansweredPing, payload.readableBytes == 8,
+                payload.getInteger(at: payload.readerIndex, as: UInt64.self) == unansweredPing
+            {
+                self.unansweredPing = nil
+            }
             return []
         case .text, .binary:
             guard partial == nil else { return fail(.protocolError, "a new message began inside a fragmented one") }
@@ -143,9 +149,10 @@ struct WebSocketServerCore {
             state = .closed
             return [.sendClose(.goingAway, reason: "ping timeout"), .closeSocket]
         }
+        let number = UInt64.random(in: .min ... .max)
+        unansweredPing = number
         var payload = ByteBuffer()
-        payload.writeInteger(UInt64.random(in: .min ... .max))
-        unansweredPing = payload
+        payload.writeInteger(number)
         return [.send(WebSocketFrame(fin: true, opcode: .ping, data: payload))]
     }
 
