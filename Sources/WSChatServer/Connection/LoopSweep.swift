@@ -17,7 +17,7 @@ final class LoopSweep {
     }
 
     private let eventLoop: any EventLoop
-    let period: TimeAmount
+    private let period: TimeAmount
     private var members: [any Member] = []
     private var timer: Scheduled<Void>?
 
