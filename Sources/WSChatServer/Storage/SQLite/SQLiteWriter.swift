@@ -135,8 +135,8 @@ actor SQLiteWriter {
         return record
     }
 
-    /// Deletes a room that never held a message or a topic. The writer's own numbering is
-    /// checked too: a message appended earlier in this batch has not reached `last_id` yet.
+    /// Deletes a room that never held a message or a topic; the writer's own numbering answers
+    /// first, without a trip to SQLite, for a room it has numbered messages in.
     private func forgetRoom(_ room: RoomName) async throws -> StoreOutput {
         guard (numbering[room.key]?.lastID ?? 0) == 0 else { return .done }
         let deleted = try await connection.query(
