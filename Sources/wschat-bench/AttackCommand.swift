@@ -54,7 +54,10 @@ struct AttackCommand: AsyncParsableCommand {
         let witnessLoad = try LoadGenerator(url: common.url, protocol: .wschat, threads: 1)
         let attackLoad = try LoadGenerator(url: common.url, protocol: .wschat, threads: common.threads)
         let watching = try await witnessLoad.open(
-            count: witnesses, role: { _ in .paced(interval: .milliseconds(200)) }, purpose: .chat(room: "witness"))
+            count: witnesses,
+            role: { [witnesses] index in
+                .paced(interval: .milliseconds(200), phase: .milliseconds(Int64(200 * index / witnesses)))
+            }, purpose: .chat(room: "witness"))
         try await witnessLoad.waitUntilReady(witnesses)
         let attacking: [OpenConnection]
         switch kind {

@@ -36,8 +36,9 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         case listener
         /// Keeps `window` messages unacknowledged (its own echo acknowledges one).
         case flooder(window: Int)
-        /// Sends one message every `interval`.
-        case paced(interval: TimeAmount)
+        /// Sends one message every `interval`, the first after `phase`: senders of one total rate
+        /// are spread over the interval, so that together they send evenly, not in bursts.
+        case paced(interval: TimeAmount, phase: TimeAmount)
         /// Every `interval`: first says `seedLines` lines of `lineBytes` each in its room, then
         /// asks for the room's whole history again (`join` with `since` 0).
         case puller(interval: TimeAmount, seedLines: Int, lineBytes: Int)
@@ -125,8 +126,8 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         case .flooder(let window):
             for _ in 0..<window { sendMessage(context) }
             context.flush()
-        case .paced(let interval):
-            pacing = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [self] _ in
+        case .paced(let interval, let phase):
+            pacing = context.eventLoop.scheduleRepeatedTask(initialDelay: phase, delay: interval) { [self] _ in
                 // Runs on the connection's own event loop, where `context` belongs.
                 guard let context = self.context, sending else { return }
                 sendMessage(context)

@@ -42,7 +42,10 @@ struct FanoutCommand: AsyncParsableCommand {
         let role: (Int) -> BenchConnection.Role = { [window, rate] index in
             guard index < senders else { return .listener }
             if let rate {
-                return .paced(interval: .nanoseconds(Int64(Double(senders) / rate * 1e9)))
+                let gap = 1e9 / rate
+                return .paced(
+                    interval: .nanoseconds(Int64(gap * Double(senders))),
+                    phase: .nanoseconds(Int64(gap * Double(index))))
             }
             return .flooder(window: window)
         }
