@@ -19,7 +19,7 @@ struct FanoutCommand: AsyncParsableCommand {
     @Option(help: "Flood: messages each sender keeps unacknowledged (its own echo acknowledges).")
     var window = 4
 
-    @Option(help: "A fixed total rate in messages per second instead of a flood.")
+    @Option(help: "A fixed total rate in messages per second instead of a flood, spread evenly over the senders.")
     var rate: Double?
 
     @Option(help: "Seconds of sending (at most 120).")
