@@ -49,8 +49,8 @@ struct LoadGenerator {
             .connect(to: address)
     }
 
-    /// Opens `count` connections, `parallel` at a time.
-    /// Opens connections `first..<first + count` (a connection's index names its user).
+    /// Opens connections `first..<first + count`, `parallel` at a time (a connection's index
+    /// names its user).
     func open(
         count: Int, from first: Int = 0, parallel: Int = 64, role: (Int) -> BenchConnection.Role,
         purpose: BenchConnection.Purpose
