@@ -111,5 +111,21 @@ struct WebSocketHandshakeTests {
         #expect(!WebSocketHandshake.isValidKey("dGhlIHNhbXBsZSBub25jZQ"), "unpadded")
         #expect(!WebSocketHandshake.isValidKey("dGhlIHNhbXBsZSBub25jZSE="), "17 bytes")
         #expect(!WebSocketHandshake.isValidKey("!!!!!!!!!!!!!!!!!!!!!!=="))
+        #expect(WebSocketHandshake.isValidKey(" \tdGhlIHNhbXBsZSBub25jZQ==\t "), "spaces and tabs around it")
+        #expect(!WebSocketHandshake.isValidKey("dGhlIHNhbXBs ZSBub25jZQ=="), "a space inside")
+    }
+
+    @Test func theAcceptValueIsTheOneInRFC6455() {
+        #expect(WebSocketHandshake.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        #expect(
+            WebSocketHandshake.acceptValue(forKey: "\t dGhlIHNhbXBsZSBub25jZQ== ") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+    }
+
+    @Test func httpWhitespaceIsSpacesAndTabsAroundAValue() {
+        #expect(" \t wschat.v1 \t".trimmingHTTPWhitespace() == "wschat.v1")
+        #expect("a b".trimmingHTTPWhitespace() == "a b")
+        #expect(" \t ".trimmingHTTPWhitespace() == "")
+        #expect("".trimmingHTTPWhitespace() == "")
+        #expect("\u{A0}x\u{A0}".trimmingHTTPWhitespace() == "\u{A0}x\u{A0}", "not HTTP whitespace")
     }
 }

@@ -75,7 +75,7 @@ struct ChatEndpoint: Sendable {
     static func offeredProtocols(_ request: HTTPRequest) -> [String] {
         request.headerFields[values: .secWebSocketProtocol]
             .flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { String($0.trimmingHTTPWhitespace()) }
     }
 }
 

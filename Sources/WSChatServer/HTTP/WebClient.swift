@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -60,9 +59,7 @@ struct WebClient: Sendable {
             .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer",
         ]
         if asset.contentType.hasPrefix("text/html") { headers[.contentSecurityPolicy] = contentSecurityPolicy }
-        let wanted = request.headers[.ifNoneMatch]?.split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
+        let wanted = request.headers[.ifNoneMatch]?.split(separator: ",").map { String($0.trimmingHTTPWhitespace()) }
         if let wanted, wanted.contains(asset.etag) || wanted.contains("*") {
             return Response(status: .notModified, headers: headers)
         }

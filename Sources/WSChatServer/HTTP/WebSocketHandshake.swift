@@ -33,15 +33,15 @@ enum WebSocketHandshake {
 
     /// A key is 16 random bytes in base64: 24 characters, ending in `==`.
     static func isValidKey(_ key: String) -> Bool {
-        let trimmed = key.trimmingCharacters(in: .whitespaces)
-        guard trimmed.utf8.count == 24, let bytes = Data(base64Encoded: trimmed) else { return false }
+        let trimmed = key.trimmingHTTPWhitespace()
+        guard trimmed.utf8.count == 24, let bytes = Data(base64Encoded: String(trimmed)) else { return false }
         return bytes.count == 16
     }
 
     /// `Sec-WebSocket-Accept` for a client's key: the SHA-1 of the key and `keyGUID`, in
     /// base64 (§4.2.2).
     static func acceptValue(forKey key: String) -> String {
-        let trimmed = key.trimmingCharacters(in: .whitespaces)
+        let trimmed = key.trimmingHTTPWhitespace()
         return Data(Insecure.SHA1.hash(data: Data((trimmed + keyGUID).utf8))).base64EncodedString()
     }
 }
