@@ -49,14 +49,12 @@ struct LimitsTests {
         #expect(foreign.body.contains("evil.example"))
         let own = try await RawConnection.request(
             port: server.port,
-            RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Origin: http://127.0.0.1:\(server.port)"]),
-            timeout: .seconds(1)
+            RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Origin: http://127.0.0.1:\(server.port)"])
         ).status
         #expect(own == 101)
         let friend = try await RawConnection.request(
             port: server.port,
-            RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Origin: https://friend.example"]),
-            timeout: .seconds(1)
+            RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Origin: https://friend.example"])
         ).status
         #expect(friend == 101)
         try await server.stop()
