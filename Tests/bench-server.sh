@@ -7,23 +7,33 @@
 #   SERVERS="wschat-memory uws" SCENARIOS="fanout rate" Tests/bench-server.sh
 #   SERVERS="wschat-memory" SCENARIOS="pullers pingers" Tests/bench-server.sh   # the attacks
 #   WSCHAT_SERVER=/tmp/wschat-server-before Tests/bench-server.sh   # another build, for a before/after
+#   ROUNDS=5 SERVERS="wschat-memory wschat-sqlite" SCENARIOS=fanout Tests/bench-server.sh   # medians
+#
+# ROUNDS (default 1) repeats everything, the servers taking turns, and ends with each figure's
+# median over the rounds: on a shared machine one run can differ from the next by a third.
 #
 # The attack scenarios (pullers, pingers) run wschat at its default limits, as an attacker
 # meets it; the others raise its limits so that the load generator is not refused. uws has no
 # wschat protocol, so it skips the attacks.
 #
-# Results go to stdout (a JSON line and a summary per run) and to .build/bench/results.jsonl.
+# Results go to stdout (a JSON line and a summary per run); the JSON lines are also appended
+# to .build/bench/results.jsonl.
 # Loopback only; every run is bounded in time (--duration) and count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVERS=${SERVERS:-"wschat-memory wschat-sqlite uws"}
 SCENARIOS=${SCENARIOS:-"fanout rate idle connect pullers pingers"}
 DURATION=${DURATION:-10}
-WSCHAT_SERVER=${WSCHAT_SERVER:-.build/release/wschat-server}
+ROUNDS=${ROUNDS:-1}
 out=.build/bench
 mkdir -p "$out"
+this_run=$(mktemp)
 
-swift build -c release --product wschat-server
+# Another build's server is taken as it is; otherwise this checkout's, built for release.
+if [ -z "${WSCHAT_SERVER:-}" ]; then
+    swift build -c release --product wschat-server
+    WSCHAT_SERVER=.build/release/wschat-server
+fi
 swift build -c release --product wschat-bench
 if [[ " $SERVERS " == *" uws "* ]]; then
     dpkg -s libuv1 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libuv1 >/dev/null; }
@@ -38,7 +48,7 @@ stop_server() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
     server_pid=""
 }
-trap stop_server EXIT
+trap 'stop_server; rm -f "$this_run"' EXIT
 
 # Starts server $1 on a free port pinned to core 1, at its default limits when $2 is
 # "defaults"; sets server_pid, url and protocol.
@@ -71,29 +81,40 @@ start_server() {
 }
 
 bench() {
-    taskset -c 0 .build/release/wschat-bench "$@" --url "$url" --protocol "$protocol" --server-pid "$server_pid" \
-        --label "$server" | tee -a "$out/results.jsonl"
+    local output
+    output=$(taskset -c 0 .build/release/wschat-bench "$@" --url "$url" --protocol "$protocol" \
+        --server-pid "$server_pid" --label "$server")
+    printf '%s\n' "$output"
+    grep '^{' <<< "$output" | tee -a "$out/results.jsonl" >> "$this_run"
 }
 
-for server in $SERVERS; do
-    for scenario in $SCENARIOS; do
-        limits=raised
-        case "$scenario" in
-            pullers|pingers)
-                [ "$server" = uws ] && continue
-                limits=defaults ;;
-        esac
-        # A fresh server per scenario: one run's leftovers never weigh on the next.
-        start_server "$server" "$limits"
-        echo "== $server: $scenario"
-        case "$scenario" in
-            fanout) bench fanout --clients 1000 --senders 10 --window 4 --duration "$DURATION" ;;
-            rate) bench fanout --clients 1000 --senders 10 --rate 200 --duration "$DURATION" ;;
-            idle) bench idle --connections 10000 ;;
-            connect) bench connect --parallel 32 --duration "$DURATION" ;;
-            pullers|pingers) bench attack --kind "$scenario" ;;
-            *) echo "unknown scenario $scenario" >&2; exit 2 ;;
-        esac
-        stop_server
+for round in $(seq 1 "$ROUNDS"); do
+    [ "$ROUNDS" -gt 1 ] && echo "=== round $round of $ROUNDS"
+    for server in $SERVERS; do
+        for scenario in $SCENARIOS; do
+            limits=raised
+            case "$scenario" in
+                pullers|pingers)
+                    [ "$server" = uws ] && continue
+                    limits=defaults ;;
+            esac
+            # A fresh server per scenario: one run's leftovers never weigh on the next.
+            start_server "$server" "$limits"
+            echo "== $server: $scenario"
+            case "$scenario" in
+                fanout) bench fanout --clients 1000 --senders 10 --window 4 --duration "$DURATION" ;;
+                rate) bench fanout --clients 1000 --senders 10 --rate 200 --duration "$DURATION" ;;
+                idle) bench idle --connections 10000 ;;
+                connect) bench connect --parallel 32 --duration "$DURATION" ;;
+                pullers|pingers) bench attack --kind "$scenario" ;;
+                *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+            esac
+            stop_server
+        done
     done
 done
+
+if [ "$ROUNDS" -gt 1 ]; then
+    echo "=== medians over $ROUNDS rounds"
+    python3 Tests/bench/medians.py "$this_run"
+fi
