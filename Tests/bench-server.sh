@@ -25,6 +25,7 @@ SERVERS=${SERVERS:-"wschat-memory wschat-sqlite uws"}
 SCENARIOS=${SCENARIOS:-"fanout rate idle connect pullers pingers"}
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-1}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS is how many times to repeat the runs (1 or more), not '$ROUNDS'" >&2; exit 2; }
 out=.build/bench
 mkdir -p "$out"
 this_run=$(mktemp)
