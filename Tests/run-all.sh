@@ -56,7 +56,7 @@ step "The browser page: headless Chromium next to a terminal user"
 autobahn_verdict() {
     local label=$1 index=$2
     "$venv/bin/python" - "$label" "$index" <<'PY' || fail "Autobahn ($1): see ${2%/*}/index.html"
-import collections, json, sys
+import collections, json, os, sys
 label, index = sys.argv[1], sys.argv[2]
 cases = next(iter(json.load(open(index)).values()))
 counts = collections.Counter(case["behavior"] for case in cases.values())
@@ -70,7 +70,7 @@ for cid in bad:
     # The case's own words (a timeout, or what differed in an echo), so that a failure in CI
     # can be told apart without the report directory.
     try:
-        detail = json.load(open(f"{index.rsplit('/', 1)[0]}/{case['reportfile']}"))
+        detail = json.load(open(os.path.join(os.path.dirname(index), case["reportfile"])))
         print(f"    {detail.get('description', '')}")
         print(f"    result: {detail.get('result')}; close: {detail.get('resultClose')}")
         for entry in detail.get("wirelog", [])[-8:]:
