@@ -34,9 +34,10 @@ struct DeliveryTests {
         let flushes: FlushCounter
         let overflows: Overflows
 
-        init(deflate: Bool = false) throws {
+        /// `loop`: connections that share one are joined by one flusher, as on a server.
+        init(deflate: Bool = false, loop: EmbeddedEventLoop = EmbeddedEventLoop()) throws {
             flushes = FlushCounter()
-            channel = EmbeddedChannel()
+            channel = EmbeddedChannel(loop: loop)
             try channel.pipeline.syncOperations.addHandler(flushes)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
             let overflows = Overflows()
@@ -109,6 +110,59 @@ struct DeliveryTests {
                 }
             }
         }
+    }
+
+    @Test func aTurnsBroadcastsLeaveInOneWriteJoinedOnceForAllTheirRecipients() throws {
+        let loop = EmbeddedEventLoop()
+        let connections = try (0..<3).map { _ in try Connection(loop: loop) }
+        for text in ["first", "second", "third"] {
+            Delivery.deliver(WireFrame(text: text, deflater: nil), to: connections.map(\.delivery))
+        }
+        loop.run()
+        var starts: Set<UInt> = []
+        for connection in connections {
+            let written = try #require(try connection.channel.readOutbound(as: ByteBuffer.self))
+            #expect(try connection.channel.readOutbound(as: ByteBuffer.self) == nil, "one write")
+            #expect(Self.frames(Array(written.readableBytesView)).map(Self.text) == ["first", "second", "third"])
+            starts.insert(written.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) })
+            #expect(connection.flushes.flushes == 1)
+        }
+        #expect(starts.count == 1, "one joined buffer, shared by every member")
+    }
+
+    @Test func aLargeFrameIsWrittenOnItsOwnWithoutACopyAndInOrder() throws {
+        let connection = try Connection()
+        let large = WireFrame(text: String(repeating: "x", count: Corked.limit), deflater: nil)
+        for frame in [WireFrame(text: "before", deflater: nil), large, WireFrame(text: "after", deflater: nil)] {
+            connection.delivery.send(frame)
+        }
+        connection.channel.embeddedEventLoop.run()
+        var writes: [ByteBuffer] = []
+        while let buffer = try connection.channel.readOutbound(as: ByteBuffer.self) { writes.append(buffer) }
+        #expect(writes.count == 3, "nothing joined to a frame that does not fit beside it")
+        #expect(
+            writes.flatMap { Self.frames(Array($0.readableBytesView)).map(\.payload.count) } == [6, Corked.limit, 5])
+        writes[1].withUnsafeReadableBytes { written in
+            large.plain.withUnsafeReadableBytes { encoded in #expect(written.baseAddress == encoded.baseAddress) }
+        }
+        #expect(connection.flushes.flushes == 1)
+    }
+
+    @Test func joinsAreSharedWithinATurnAndForgottenAfterIt() {
+        let joins = FrameJoins()
+        let (first, second) = (ByteBuffer(string: "one"), ByteBuffer(string: "two"))
+        func start(_ buffer: ByteBuffer) -> UInt { buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } }
+        let joined = joins.join(first, second)
+        #expect(String(buffer: joined) == "onetwo")
+        #expect(start(joins.join(first, second)) == start(joined), "the same two frames: the same buffer")
+        #expect(String(buffer: joins.join(second, first)) == "twoone", "another order is another join")
+        var later = first
+        later.moveReaderIndex(forwardBy: 1)
+        #expect(String(buffer: joins.join(later, second)) == "netwo", "other bytes of the same storage")
+        joins.endTurn()
+        let next = joins.join(first, second)
+        #expect(String(buffer: next) == "onetwo")
+        #expect(start(next) != start(joined), "a new turn joins afresh")
     }
 
     @Test func headersFollowThePayloadLength() {

@@ -127,6 +127,8 @@ final class Delivery: Sendable {
 final class LoopFlusher {
     private let eventLoop: any EventLoop
     private var pending: [WebSocketConnectionHandler] = []
+    /// The frames joined for the connections written to in this turn (`Corked`).
+    let joins = FrameJoins()
 
     private init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -143,6 +145,7 @@ final class LoopFlusher {
         let handlers = pending
         pending = []
         for handler in handlers { handler.flushNow() }
+        joins.endTurn()
     }
 
     /// The flusher of `eventLoop`; called on that loop.

@@ -4,8 +4,8 @@ import NIOWebSocket
 /// Carries one WebSocket's I/O on its event loop, with no task of its own: the bytes the
 /// socket reads go into a `WebSocketServerCore`, whose actions it carries out, and whole
 /// messages go to the connection's `WebSocketEndpoint`. It is also the writing end of the
-/// connection's `Delivery`: frames already encoded are written to the socket as they are and
-/// flushed once per turn of the loop.
+/// connection's `Delivery`: frames already encoded are gathered into one buffer per turn of
+/// the loop and written and flushed at its end (`Corked`).
 ///
 /// Framing both ways happens here rather than in NIOWebSocket's codec handlers, so that a
 /// connection is this one handler: an idle connection costs less.
@@ -29,6 +29,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
     /// Set once a close frame is written: nothing is written after it.
     private var closeWritten: EventLoopFuture<Void>?
     private var flushPending = false
+    /// Frames queued in this turn of the loop, written as one buffer at its end.
+    private var corked = Corked()
     private var closeTimer: Scheduled<Void>?
     var sweepSlot: Int?
 
@@ -63,16 +65,27 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
 
     // MARK: The way out
 
-    /// Writes an encoded frame; the flush comes at the end of this turn of the event loop.
+    /// Queues an encoded frame; it is written and flushed at the end of this turn of the
+    /// event loop, with the others queued in the turn.
     func enqueue(_ bytes: ByteBuffer) {
         guard closeWritten == nil, let context else { return }
-        context.write(wrapOutboundOut(bytes), promise: nil)
+        if let full = corked.append(bytes, joins: flusher.joins) {
+            context.write(wrapOutboundOut(full), promise: nil)
+        }
         requestFlush()
     }
 
     func flushNow() {
         flushPending = false
+        writeCorked()
         context?.flush()
+    }
+
+    /// Hands what this turn gathered to the channel. It is taken out first: the write can
+    /// pass the byte bound, and the close that follows must not find it again.
+    private func writeCorked() {
+        guard let bytes = corked.take(), let context else { return }
+        context.write(wrapOutboundOut(bytes), promise: nil)
     }
 
     private func requestFlush() {
@@ -97,6 +110,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
             // then drop the socket and everything queued for it now.
             endpoint?.overflowed()
             core.closeWritten()
+            _ = corked.take()
             writeClose(.policyViolation, reason: "too slow")
             context.close(promise: nil)
         }
@@ -160,6 +174,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
     private func writeClose(_ code: WebSocketErrorCode, reason: String) {
         guard closeWritten == nil, let context else { return }
         delivery?.markClosing()
+        writeCorked()
         let promise = context.eventLoop.makePromise(of: Void.self)
         closeWritten = promise.futureResult
         context.writeAndFlush(wrapOutboundOut(WireFrame.close(code, reason: reason)), promise: promise)

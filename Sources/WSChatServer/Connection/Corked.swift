@@ -1,0 +1,83 @@
+import NIOCore
+
+/// The frames one connection gets in one turn of its event loop, gathered into one buffer so
+/// that the turn ends with one write through the channel instead of one per frame: a flood
+/// brings each member several broadcasts a turn, and each write through NIO's pipeline costs
+/// more than the bytes of a chat message. The first frame is kept as it is, shared with the
+/// other recipients; a second one is joined to it by the loop's `FrameJoins`, once for every
+/// member that got the same two. A buffer never grows past `limit` by joining, so a large
+/// frame (a history page) is written on its own rather than copied.
+struct Corked {
+    /// uWebSockets corks into 16 KiB; a turn's chat messages fit with room to spare.
+    static let limit = 16 * 1024
+
+    private var pending: ByteBuffer?
+
+    /// Adds `frame` after the frames already gathered. Returns the gathered frames when
+    /// `frame` does not fit beside them: they must be written before it.
+    mutating func append(_ frame: ByteBuffer, joins: FrameJoins) -> ByteBuffer? {
+        guard let gathered = pending else {
+            pending = frame
+            return nil
+        }
+        guard gathered.readableBytes + frame.readableBytes <= Self.limit else {
+            pending = frame
+            return gathered
+        }
+        pending = joins.join(gathered, frame)
+        return nil
+    }
+
+    /// The frames gathered, in order; nothing is left behind.
+    mutating func take() -> ByteBuffer? {
+        defer { pending = nil }
+        return pending
+    }
+}
+
+/// Joins of two frames made in one turn of an event loop, kept until the turn's flush: the
+/// members of a room get the same broadcasts in the same order, so the second member to need
+/// "these two frames as one buffer" gets the first member's, shared, with no copy and no
+/// allocation. One per event loop, used only on it.
+final class FrameJoins {
+    /// A buffer's bytes, told apart by where they are: two buffers alive at once whose
+    /// readable bytes start at the same address and have the same length hold the same bytes.
+    private struct Span: Hashable {
+        let start: UInt
+        let count: Int
+
+        init(_ buffer: ByteBuffer) {
+            start = buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+            count = buffer.readableBytes
+        }
+    }
+
+    private struct Pair: Hashable {
+        let first: Span
+        let second: Span
+    }
+
+    /// The parts are kept with their join: while they are alive, their addresses cannot be
+    /// reused by other frames later in the turn.
+    private var joined: [Pair: (first: ByteBuffer, second: ByteBuffer, both: ByteBuffer)] = [:]
+
+    /// `first` followed by `second`, in one buffer.
+    func join(_ first: ByteBuffer, _ second: ByteBuffer) -> ByteBuffer {
+        let pair = Pair(first: Span(first), second: Span(second))
+        if let known = joined[pair] { return known.both }
+        var both = ByteBuffer()
+        both.reserveCapacity(first.readableBytes + second.readableBytes)
+        both.writeImmutableBuffer(first)
+        both.writeImmutableBuffer(second)
+        joined[pair] = (first, second, both)
+        return both
+    }
+
+    /// The turn's writes are done: its joins are let go (the channels that took them keep
+    /// their own references until written).
+    func endTurn() {
+        // A turn of replies to many different connections can leave a large table behind;
+        // the usual broadcast turn's few entries keep their room.
+        joined.removeAll(keepingCapacity: joined.count <= 64)
+    }
+}
