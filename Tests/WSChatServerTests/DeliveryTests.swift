@@ -130,6 +130,20 @@ struct DeliveryTests {
         #expect(starts.count == 1, "one joined buffer, shared by every member")
     }
 
+    @Test func aReplyAmongBroadcastsReachesItsConnectionAloneInOrder() throws {
+        let loop = EmbeddedEventLoop()
+        let (asker, other) = (try Connection(loop: loop), try Connection(loop: loop))
+        let both = [asker.delivery, other.delivery]
+        for text in ["first", "second"] { Delivery.deliver(WireFrame(text: text, deflater: nil), to: both) }
+        asker.delivery.send(WireFrame(text: "reply", deflater: nil))
+        Delivery.deliver(WireFrame(text: "third", deflater: nil), to: both)
+        asker.delivery.send(WireFrame(text: "another reply", deflater: nil))
+        loop.run()
+        #expect(
+            Self.frames(try asker.written()).map(Self.text) == ["first", "second", "reply", "third", "another reply"])
+        #expect(Self.frames(try other.written()).map(Self.text) == ["first", "second", "third"])
+    }
+
     @Test func aLargeFrameIsWrittenOnItsOwnWithoutACopyAndInOrder() throws {
         let connection = try Connection()
         let large = WireFrame(text: String(repeating: "x", count: Corked.limit), deflater: nil)

@@ -4,33 +4,51 @@ import NIOCore
 /// that the turn ends with one write through the channel instead of one per frame: a flood
 /// brings each member several broadcasts a turn, and each write through NIO's pipeline costs
 /// more than the bytes of a chat message. The first frame is kept as it is, shared with the
-/// other recipients; a second one is joined to it by the loop's `FrameJoins`, once for every
-/// member that got the same two. A buffer never grows past `limit` by joining, so a large
-/// frame (a history page) is written on its own rather than copied.
+/// other recipients. A broadcast after it is joined to it by the loop's `FrameJoins`, once for
+/// every member that got the same two; a frame for this connection alone (a reply, a pong) is
+/// copied into a buffer of the connection's own, which then grows in place, so a client that
+/// brings many replies in one turn costs a copy of each, not a join of everything before it.
+/// A buffer never grows past `limit`, so a large frame (a history page) is written on its own
+/// rather than copied.
 struct Corked {
     /// uWebSockets corks into 16 KiB; a turn's chat messages fit with room to spare.
     static let limit = 16 * 1024
 
     private var pending: ByteBuffer?
+    /// Whether `pending` is this connection's own copy, rather than a buffer that other
+    /// connections hold too.
+    private var ownsPending = false
 
-    /// Adds `frame` after the frames already gathered. Returns the gathered frames when
-    /// `frame` does not fit beside them: they must be written before it.
-    mutating func append(_ frame: ByteBuffer, joins: FrameJoins) -> ByteBuffer? {
-        guard let gathered = pending else {
+    /// Adds `frame` after the frames already gathered; `broadcast` when other connections get
+    /// the same frame in this turn. Returns the gathered frames when `frame` does not fit
+    /// beside them: they must be written before it.
+    mutating func append(_ frame: ByteBuffer, broadcast: Bool, joins: FrameJoins) -> ByteBuffer? {
+        guard var gathered = pending else {
             pending = frame
             return nil
         }
         guard gathered.readableBytes + frame.readableBytes <= Self.limit else {
             pending = frame
+            ownsPending = false
             return gathered
         }
-        pending = joins.join(gathered, frame)
+        if broadcast && !ownsPending {
+            pending = joins.join(gathered, frame)
+        } else {
+            pending = nil  // `gathered` is then the only reference to a buffer of our own
+            gathered.writeImmutableBuffer(frame)
+            pending = gathered
+            ownsPending = true
+        }
         return nil
     }
 
     /// The frames gathered, in order; nothing is left behind.
     mutating func take() -> ByteBuffer? {
-        defer { pending = nil }
+        defer {
+            pending = nil
+            ownsPending = false
+        }
         return pending
     }
 }

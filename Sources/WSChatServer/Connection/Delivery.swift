@@ -115,7 +115,7 @@ final class Delivery: Sendable {
         for group in byLoop {
             group.loop.execute {
                 for delivery in group.deliveries {
-                    delivery.handler.value.enqueue(frame.bytes(deflate: delivery.deflate))
+                    delivery.handler.value.enqueue(frame.bytes(deflate: delivery.deflate), broadcast: true)
                 }
             }
         }

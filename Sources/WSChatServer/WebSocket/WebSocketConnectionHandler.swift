@@ -66,10 +66,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
     // MARK: The way out
 
     /// Queues an encoded frame; it is written and flushed at the end of this turn of the
-    /// event loop, with the others queued in the turn.
-    func enqueue(_ bytes: ByteBuffer) {
+    /// event loop, with the others queued in the turn. `broadcast`: other connections on
+    /// this loop get the same frame in this turn.
+    func enqueue(_ bytes: ByteBuffer, broadcast: Bool = false) {
         guard closeWritten == nil, let context else { return }
-        if let full = corked.append(bytes, joins: flusher.joins) {
+        if let full = corked.append(bytes, broadcast: broadcast, joins: flusher.joins) {
             context.write(wrapOutboundOut(full), promise: nil)
         }
         requestFlush()
