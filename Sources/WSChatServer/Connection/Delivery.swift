@@ -3,14 +3,15 @@ import NIOWebSocket
 import Synchronization
 import WSChatProtocol
 
-/// One connection's way out: frames from the hub go straight into the connection's channel
-/// on its event loop, already encoded, and the channel is flushed once per turn of the loop,
-/// so one write carries everything queued for the connection in that turn.
+/// One connection's way out: frames from the hub, already encoded, go to the connection's
+/// handler on its event loop, which gathers a turn's frames (`Corked`) and writes and flushes
+/// them at the turn's end, so one write carries everything queued for the connection in it.
 ///
 /// Senders never wait. The channel's own buffer is the queue, bounded in bytes by its high
-/// water mark: replies to a client's own requests count as much as broadcasts, so a client
-/// that asks without reading only hurts itself. A connection over the bound is closed with
-/// 1008 at once, which releases everything queued for it.
+/// water mark (which sees a turn's frames at the turn's end, when they are written): replies
+/// to a client's own requests count as much as broadcasts, so a client that asks without
+/// reading only hurts itself. A connection over the bound is closed with 1008 at once, which
+/// releases everything queued for it.
 final class Delivery: Sendable {
     /// Whether the connection negotiated permessage-deflate: it gets compressed frames.
     let deflate: Bool
