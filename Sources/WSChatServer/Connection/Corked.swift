@@ -75,19 +75,33 @@ final class FrameJoins {
         let second: Span
     }
 
-    /// The parts are kept with their join: while they are alive, their addresses cannot be
-    /// reused by other frames later in the turn.
-    private var joined: [Pair: (first: ByteBuffer, second: ByteBuffer, both: ByteBuffer)] = [:]
+    private var joined: [Pair: ByteBuffer] = [:]
+    /// The parts of every join in `joined`, kept until the turn's end: while they are alive,
+    /// their addresses cannot be reused by other frames later in the turn.
+    private var parts: [ByteBuffer] = []
+    /// The join asked for last, and its parts. The members of a room ask for the same join
+    /// one after the other, so all but the first are answered without hashing.
+    private var lastPair: Pair?
+    private var lastJoin: ByteBuffer?
 
     /// `first` followed by `second`, in one buffer.
     func join(_ first: ByteBuffer, _ second: ByteBuffer) -> ByteBuffer {
         let pair = Pair(first: Span(first), second: Span(second))
-        if let known = joined[pair] { return known.both }
+        if pair == lastPair, let lastJoin { return lastJoin }
+        let both = joined[pair] ?? makeJoin(first, second, as: pair)
+        lastPair = pair
+        lastJoin = both
+        return both
+    }
+
+    private func makeJoin(_ first: ByteBuffer, _ second: ByteBuffer, as pair: Pair) -> ByteBuffer {
         var both = ByteBuffer()
         both.reserveCapacity(first.readableBytes + second.readableBytes)
         both.writeImmutableBuffer(first)
         both.writeImmutableBuffer(second)
-        joined[pair] = (first, second, both)
+        joined[pair] = both
+        parts.append(first)
+        parts.append(second)
         return both
     }
 
@@ -96,6 +110,10 @@ final class FrameJoins {
     func endTurn() {
         // A turn of replies to many different connections can leave a large table behind;
         // the usual broadcast turn's few entries keep their room.
-        joined.removeAll(keepingCapacity: joined.count <= 64)
+        let keepsCapacity = joined.count <= 64
+        joined.removeAll(keepingCapacity: keepsCapacity)
+        parts.removeAll(keepingCapacity: keepsCapacity)
+        lastPair = nil
+        lastJoin = nil
     }
 }
