@@ -32,7 +32,7 @@ import WSChatTestSupport
             for action in core.handle(event) {
                 switch action {
                 case .send(let message, let id): received[id, default: []].append(message)
-                case .broadcast(let message, let ids): for id in ids { received[id, default: []].append(message) }
+                case .broadcast(let message, let ids, _): for id in ids { received[id, default: []].append(message) }
                 case .close(let id, let code, _): closes[id] = code
                 case .helloSettled(let id, let outcome): hellos[id] = outcome
                 case .post(let change): posts.append(change)

@@ -51,6 +51,38 @@ struct ConversationTests {
         try await server.stop()
     }
 
+    @Test func aRoomsMessagesFollowItsMembersAsTheyComeAndGo() async throws {
+        let server = try await TestServer.start()
+        let users = try await server.users("alice", "bob", in: "general")
+        let (alice, bob) = (users[0], users[1])
+        let first = try await alice.say("first", in: "general")
+        #expect(try await bob.next() == .message(first))
+
+        let carol = try await server.user("carol")
+        try await carol.join("general")
+        for member in [alice, bob] { _ = try await member.next() }  // carol's join
+        let second = try await alice.say("second", in: "general")
+        #expect(try await bob.next() == .message(second))
+        #expect(try await carol.next() == .message(second), "a new member gets the next message")
+
+        try await bob.close()
+        for member in [alice, carol] {
+            let presence = try await member.next()
+            guard case .presence(let left) = presence, left.nick == "bob" else {
+                throw TestFailure("expected bob's quit, got \(presence)")
+            }
+        }
+        let third = try await carol.say("third", in: "general")
+        #expect(try await alice.next() == .message(third), "the members left still get every message")
+        try await alice.send(.part(room: "general"))
+        #expect(try await alice.next() == .parted(room: "general"))
+        _ = try await carol.next()  // alice's part
+        let fourth = try await carol.say("fourth", in: "general")
+        #expect(fourth.id == 4)
+        try await alice.expectSilence()
+        try await server.stop()
+    }
+
     @Test func messagesKeepOneOrderForEveryMember() async throws {
         let server = try await TestServer.start()
         let users = [try await server.user("u1"), try await server.user("u2"), try await server.user("u3")]

@@ -99,7 +99,7 @@ struct DeliveryTests {
     @Test func aBroadcastIsEncodedOnceAndSharedByItsRecipients() throws {
         let connections = try (0..<3).map { _ in try Connection() }
         let frame = WireFrame(text: #"{"type":"message"}"#, deflater: nil)
-        Delivery.deliver(frame, to: connections.map(\.delivery))
+        Delivery.deliver(frame, to: Audience(connections.map(\.delivery)))
         for connection in connections {
             connection.channel.embeddedEventLoop.run()
             let written = try #require(try connection.channel.readOutbound(as: ByteBuffer.self))
@@ -116,7 +116,7 @@ struct DeliveryTests {
         let loop = EmbeddedEventLoop()
         let connections = try (0..<3).map { _ in try Connection(loop: loop) }
         for text in ["first", "second", "third"] {
-            Delivery.deliver(WireFrame(text: text, deflater: nil), to: connections.map(\.delivery))
+            Delivery.deliver(WireFrame(text: text, deflater: nil), to: Audience(connections.map(\.delivery)))
         }
         loop.run()
         var starts: Set<UInt> = []
@@ -133,7 +133,7 @@ struct DeliveryTests {
     @Test func aReplyAmongBroadcastsReachesItsConnectionAloneInOrder() throws {
         let loop = EmbeddedEventLoop()
         let (asker, other) = (try Connection(loop: loop), try Connection(loop: loop))
-        let both = [asker.delivery, other.delivery]
+        let both = Audience([asker.delivery, other.delivery])
         for text in ["first", "second"] { Delivery.deliver(WireFrame(text: text, deflater: nil), to: both) }
         asker.delivery.send(WireFrame(text: "reply", deflater: nil))
         Delivery.deliver(WireFrame(text: "third", deflater: nil), to: both)
@@ -170,6 +170,7 @@ struct DeliveryTests {
         #expect(String(buffer: joined) == "onetwo")
         #expect(start(joins.join(first, second)) == start(joined), "the same two frames: the same buffer")
         #expect(String(buffer: joins.join(second, first)) == "twoone", "another order is another join")
+        #expect(start(joins.join(first, second)) == start(joined), "an earlier join is still found")
         var later = first
         later.moveReaderIndex(forwardBy: 1)
         #expect(String(buffer: joins.join(later, second)) == "netwo", "other bytes of the same storage")
@@ -177,6 +178,38 @@ struct DeliveryTests {
         let next = joins.join(first, second)
         #expect(String(buffer: next) == "onetwo")
         #expect(start(next) != start(joined), "a new turn joins afresh")
+    }
+
+    @Test func anAudienceReachesItsMembersOnEveryLoopMessageAfterMessage() throws {
+        let (loop, otherLoop) = (EmbeddedEventLoop(), EmbeddedEventLoop())
+        let here = try (0..<2).map { _ in try Connection(loop: loop) }
+        let there = try Connection(loop: otherLoop)
+        let audience = Audience(here.map(\.delivery) + [there.delivery])
+        #expect(audience.count == 3)
+        #expect(audience.loops.count == 2, "one group per event loop")
+        Delivery.deliver(WireFrame(text: "first", deflater: nil), to: audience)
+        loop.run()
+        otherLoop.run()
+        Delivery.deliver(WireFrame(text: "second", deflater: nil), to: audience)
+        loop.run()
+        otherLoop.run()
+        for connection in here + [there] {
+            #expect(Self.frames(try connection.written()).map(Self.text) == ["first", "second"])
+        }
+    }
+
+    @Test func aClosedMemberOfAnAudienceGetsNothingMore() throws {
+        let loop = EmbeddedEventLoop()
+        let (leaving, staying) = (try Connection(loop: loop), try Connection(loop: loop))
+        let audience = Audience([leaving.delivery, staying.delivery])
+        leaving.delivery.close(.goingAway, reason: "bye")
+        loop.run()
+        let closeFrame = Self.frames(try leaving.written())
+        #expect(closeFrame.map(\.head) == [0x88], "the close frame, alone")
+        Delivery.deliver(WireFrame(text: "after", deflater: nil), to: audience)
+        loop.run()
+        #expect(try leaving.channel.readOutbound(as: ByteBuffer.self) == nil, "nothing after the close")
+        #expect(Self.frames(try staying.written()).map(Self.text) == ["after"])
     }
 
     @Test func headersFollowThePayloadLength() {
@@ -193,7 +226,7 @@ struct DeliveryTests {
         let compressed = try Connection(deflate: true)
         let text = #"{"type":"message","text":""# + String(repeating: "hello, 你好 ", count: 40) + #""}"#
         let frame = WireFrame(text: text, deflater: try MessageDeflater())
-        Delivery.deliver(frame, to: [plain.delivery, compressed.delivery])
+        Delivery.deliver(frame, to: Audience([plain.delivery, compressed.delivery]))
         plain.channel.embeddedEventLoop.run()
         compressed.channel.embeddedEventLoop.run()
 

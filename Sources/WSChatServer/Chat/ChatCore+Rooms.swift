@@ -238,7 +238,7 @@ extension ChatCore {
         let ready = room.accept(message)
         rooms[roomKey] = room
         for (message, recipients) in ready {
-            broadcast(.message(message), to: recipients, into: &actions)
+            broadcast(.message(message), to: recipients, room: roomKey, into: &actions)
         }
     }
 

@@ -48,8 +48,10 @@ struct ChatCore {
 
     enum Action: Sendable {
         case send(ServerMessage, to: ConnectionID)
-        /// One message for many: encoded once.
-        case broadcast(ServerMessage, to: [ConnectionID])
+        /// One message for many: encoded once. `room` is the key of the room whose live members
+        /// `to` holds, when it does: a room gets message after message for the same members,
+        /// and the hub finds their connections once for all of them.
+        case broadcast(ServerMessage, to: [ConnectionID], room: String?)
         case close(ConnectionID, CloseCode, reason: String)
         /// How the connection's `hello` ended (for its password throttle and `hello` deadline).
         case helloSettled(ConnectionID, HelloOutcome)
@@ -344,11 +346,14 @@ struct ChatCore {
     }
 
     /// One action for all of `recipients`: room members and holders of nicks, who are
-    /// connected (a connection leaves its rooms and nicks when it goes).
-    func broadcast(_ message: ServerMessage, to recipients: some Collection<ConnectionID>, into actions: inout [Action])
-    {
+    /// connected (a connection leaves its rooms and nicks when it goes). `room`: the room
+    /// whose live members they are.
+    func broadcast(
+        _ message: ServerMessage, to recipients: some Collection<ConnectionID>, room: String? = nil,
+        into actions: inout [Action]
+    ) {
         guard !recipients.isEmpty else { return }
-        actions.append(.broadcast(message, to: Array(recipients)))
+        actions.append(.broadcast(message, to: Array(recipients), room: room))
     }
 
     func fail(_ id: ConnectionID, _ error: ProtocolError, into actions: inout [Action]) {

@@ -22,6 +22,10 @@ actor ChatHub {
     let deflater = try? MessageDeflater()
     private var core: ChatCore
     private var deliveries: [ConnectionID: Delivery] = [:]
+    /// Each room's live members as last broadcast to, with their connections: the next message
+    /// to the same members reuses them. Emptied whenever a connection goes, so it never holds
+    /// a closed one.
+    private var roomAudiences: [String: (members: [ConnectionID], audience: Audience)] = [:]
     /// Forgets of emptied rooms still running, by room key; a room is opened only after them.
     private var forgetting: [String: (generation: Int, task: Task<Void, Never>)] = [:]
     private var forgetGeneration = 0
@@ -52,6 +56,7 @@ actor ChatHub {
     func disconnect(_ id: ConnectionID, reason: String = "connection lost") async {
         await run(.disconnected(id, reason: reason))
         deliveries[id] = nil
+        roomAudiences.removeAll(keepingCapacity: true)
         if deliveries.isEmpty {
             drained.forEach { $0.resume() }
             drained.removeAll()
@@ -113,8 +118,8 @@ actor ChatHub {
         switch action {
         case .send(let message, let id):
             send(message, to: id)
-        case .broadcast(let message, let recipients):
-            broadcast(message, to: recipients)
+        case .broadcast(let message, let recipients, let room):
+            broadcast(message, to: audience(of: recipients, room: room))
         case .close(let id, let code, let reason):
             deliveries[id]?.close(code, reason: reason)
         case .helloSettled(_, let settled):
@@ -240,18 +245,20 @@ actor ChatHub {
 
     /// Encodes `message` once (compressed once too, when some recipient takes compressed
     /// frames) and queues the same bytes for every recipient.
-    private func broadcast(_ message: ServerMessage, to recipients: [ConnectionID]) {
-        var targets: [Delivery] = []
-        targets.reserveCapacity(recipients.count)
-        var someDeflate = false
-        for id in recipients {
-            guard let delivery = deliveries[id] else { continue }
-            targets.append(delivery)
-            someDeflate = someDeflate || delivery.deflate
-        }
-        guard !targets.isEmpty else { return }
-        Delivery.deliver(WireFrame(text: message.encoded(), deflater: someDeflate ? deflater : nil), to: targets)
-        metrics.messagesOut.increment(by: Int64(targets.count))
+    private func broadcast(_ message: ServerMessage, to audience: Audience) {
+        guard audience.count > 0 else { return }
+        Delivery.deliver(
+            WireFrame(text: message.encoded(), deflater: audience.someDeflate ? deflater : nil), to: audience)
+        metrics.messagesOut.increment(by: Int64(audience.count))
+    }
+
+    /// The connections of `recipients`; those of a room's live members are found again only
+    /// when the members change.
+    private func audience(of recipients: [ConnectionID], room: String?) -> Audience {
+        if let room, let known = roomAudiences[room], known.members == recipients { return known.audience }
+        let audience = Audience(recipients.compactMap { deliveries[$0] })
+        if let room { roomAudiences[room] = (recipients, audience) }
+        return audience
     }
 
     /// Deletes an emptied room's record if unused, after any earlier forget of it.

@@ -17,7 +17,7 @@ final class Delivery: Sendable {
     let deflate: Bool
     /// Set by the handler once a close frame has gone out or the socket has closed.
     private let closing = Atomic<Bool>(false)
-    private let handler: NIOLoopBound<WebSocketConnectionHandler>
+    fileprivate let handler: NIOLoopBound<WebSocketConnectionHandler>
 
     private init(deflate: Bool, handler: NIOLoopBound<WebSocketConnectionHandler>) {
         self.deflate = deflate
@@ -103,23 +103,65 @@ final class Delivery: Sendable {
         }
     }
 
-    /// Queues one frame for many connections: one task per event loop, not per connection.
-    static func deliver(_ frame: WireFrame, to deliveries: [Delivery]) {
+    /// Queues one frame for every connection of `audience`: one task per event loop, not per
+    /// connection.
+    static func deliver(_ frame: WireFrame, to audience: Audience) {
+        for group in audience.loops {
+            group.loop.execute {
+                for member in group.members() {
+                    member.handler.enqueue(frame.bytes(deflate: member.deflate), broadcast: true)
+                }
+            }
+        }
+    }
+}
+
+/// The connections one broadcast goes to, grouped by event loop. Found once for a list of
+/// recipients and kept by the hub for a room's next messages, so that a message costs no
+/// lookup, no reference count and no check of the event loop per member.
+final class Audience: Sendable {
+    /// The members on one event loop.
+    struct OnLoop: Sendable {
+        let loop: any EventLoop
+        fileprivate let deliveries: [Delivery]
+        /// The members' handlers, taken from `deliveries` on the loop at the first broadcast:
+        /// after that one check that this runs on the loop covers them all.
+        private let handlers: NIOLoopBoundBox<[(handler: WebSocketConnectionHandler, deflate: Bool)]?>
+
+        fileprivate init(loop: any EventLoop, deliveries: [Delivery]) {
+            self.loop = loop
+            self.deliveries = deliveries
+            handlers = .makeEmptyBox(
+                valueType: [(handler: WebSocketConnectionHandler, deflate: Bool)].self, eventLoop: loop)
+        }
+
+        /// The members' handlers; called on `loop`.
+        func members() -> [(handler: WebSocketConnectionHandler, deflate: Bool)] {
+            if let known = handlers.value { return known }
+            let found = deliveries.map { ($0.handler.value, $0.deflate) }
+            handlers.value = found
+            return found
+        }
+    }
+
+    let loops: [OnLoop]
+    /// How many connections it holds.
+    let count: Int
+    /// Whether some member takes compressed frames.
+    let someDeflate: Bool
+
+    init(_ deliveries: [Delivery]) {
         var byLoop: [(loop: any EventLoop, deliveries: [Delivery])] = []
-        for delivery in deliveries where !delivery.isClosing {
+        for delivery in deliveries {
             if let index = byLoop.firstIndex(where: { $0.loop === delivery.eventLoop }) {
                 byLoop[index].deliveries.append(delivery)
             } else {
                 byLoop.append((delivery.eventLoop, [delivery]))
             }
         }
-        for group in byLoop {
-            group.loop.execute {
-                for delivery in group.deliveries {
-                    delivery.handler.value.enqueue(frame.bytes(deflate: delivery.deflate), broadcast: true)
-                }
-            }
-        }
+        loops = byLoop.map { OnLoop(loop: $0.loop, deliveries: $0.deliveries) }
+        count = deliveries.count
+        someDeflate = deliveries.contains { $0.deflate }
     }
 }
 
