@@ -23,21 +23,23 @@ struct Corked {
     /// the same frame in this turn. Returns the gathered frames when `frame` does not fit
     /// beside them: they must be written before it.
     mutating func append(_ frame: ByteBuffer, broadcast: Bool, joins: FrameJoins) -> ByteBuffer? {
-        guard var gathered = pending else {
+        // `pending` is worked on in place, never copied out: a copy is a reference count on the
+        // shared buffer for every member of every broadcast.
+        guard let gatheredBytes = pending?.readableBytes else {
             pending = frame
             return nil
         }
-        guard gathered.readableBytes + frame.readableBytes <= Self.limit else {
-            pending = frame
-            ownsPending = false
-            return gathered
+        guard gatheredBytes + frame.readableBytes <= Self.limit else {
+            defer {
+                pending = frame
+                ownsPending = false
+            }
+            return pending
         }
         if broadcast && !ownsPending {
-            pending = joins.join(gathered, frame)
+            pending = joins.join(pending!, frame)
         } else {
-            pending = nil  // `gathered` is then the only reference to a buffer of our own
-            gathered.writeImmutableBuffer(frame)
-            pending = gathered
+            pending!.writeImmutableBuffer(frame)
             ownsPending = true
         }
         return nil

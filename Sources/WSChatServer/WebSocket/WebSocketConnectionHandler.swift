@@ -69,9 +69,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, LoopSweep.Member 
     /// event loop, with the others queued in the turn. `broadcast`: other connections on
     /// this loop get the same frame in this turn.
     func enqueue(_ bytes: ByteBuffer, broadcast: Bool = false) {
-        guard closeWritten == nil, let context else { return }
+        guard closeWritten == nil, context != nil else { return }
         if let full = corked.append(bytes, broadcast: broadcast, joins: flusher.joins) {
-            context.write(wrapOutboundOut(full), promise: nil)
+            context?.write(wrapOutboundOut(full), promise: nil)
         }
         requestFlush()
     }
