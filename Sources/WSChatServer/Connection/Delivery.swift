@@ -108,8 +108,11 @@ final class Delivery: Sendable {
     static func deliver(_ frame: WireFrame, to audience: Audience) {
         for group in audience.loops {
             group.loop.execute {
-                for member in group.members() {
-                    member.handler.enqueue(frame.bytes(deflate: member.deflate), broadcast: true)
+                let (plain, deflated) = (frame.bytes(deflate: false), frame.bytes(deflate: true))
+                let members = group.members()
+                // By index, not by copying each member out: a copy is a reference count.
+                for index in members.indices {
+                    members[index].handler.enqueue(members[index].deflate ? deflated : plain, broadcast: true)
                 }
             }
         }
