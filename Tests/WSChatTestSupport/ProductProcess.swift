@@ -56,17 +56,28 @@ public final class ProductProcess: Sendable {
         return child
     }
 
+    /// Reads `pipe` to its end on a thread of its own, blocked in read(2). Not with a
+    /// `readabilityHandler`: on Linux, a pipe torn down while its handler's dispatch source is
+    /// still registered crashes libdispatch's event loop (`_dispatch_event_loop_drain`,
+    /// swift-corelibs-foundation#5507), and that took a whole test run down in CI.
     private static func collect(
         _ pipe: Pipe, ended: @escaping @Sendable () -> Void, append: @escaping @Sendable (Data) -> Void
     ) {
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                ended()
-            } else {
-                append(data)
+        // The thread holds the handle, so its descriptor stays open until the end is read.
+        let reading = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(reading.fileDescriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    append(Data(buffer[..<count]))
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
             }
+            ended()
         }
     }
 
