@@ -139,6 +139,32 @@ struct HostileInputTests {
             #expect(response.status == 426)
             #expect(response.head.lowercased().contains("sec-websocket-version: 13"))
         },
+        Case("an upgrade to a path no endpoint takes, one without Connection: Upgrade, and one with a body") {
+            server in
+            let port = server.port
+            let elsewhere = try await RawConnection.request(
+                port: port,
+                RawConnection.upgradeRequest(port: port).replacingOccurrences(of: "GET /ws ", with: "GET /nowhere "))
+            #expect(elsewhere.status == 400)
+            #expect(elsewhere.body.contains("no WebSocket endpoint at /nowhere"), "\(elsewhere.body)")
+            let noConnection = upgrade(port: port, replacing: "Connection", with: nil)
+            let noConnectionStatus = try await status(of: noConnection, on: server)
+            #expect(noConnectionStatus == 400)
+            let withBody = RawConnection.upgradeRequest(port: port, extraHeaders: ["Content-Length: 5"]) + "hello"
+            let withBodyStatus = try await status(of: withBody, on: server)
+            #expect(withBodyStatus == 400)
+        },
+        Case("a hello in the same packet as the upgrade request") { server in
+            let hello = RawWebSocket.frame(opcode: 0x1, Array(ClientMessage.hello(.init(nick: "eager")).encoded().utf8))
+            let reply = try await withTimeout(.seconds(20)) {
+                try await RawWebSocket.session(port: server.port, pipelined: [hello]) { try await $0.nextFrame() }
+            }
+            let text = reply.map { String(decoding: $0.payload, as: UTF8.self) } ?? "(the connection ended)"
+            guard case .welcome = try? ServerMessage.decode(text) else {
+                Issue.record("the hello sent with the upgrade request was answered with \(text)")
+                return
+            }
+        },
         Case("100 KB of headers") { server in
             let headers = (0..<100).map { "X-Padding-\($0): \(String(repeating: "a", count: 1000))" }
             let request = RawConnection.upgradeRequest(port: server.port, extraHeaders: headers)

@@ -25,14 +25,16 @@ public struct RawWebSocket {
     private var received = ByteBuffer()
 
     /// Opens a connection to `/ws`, upgrades it (offering `extensions` when given), runs
-    /// `body`, then closes the socket.
+    /// `body`, then closes the socket. `pipelined` frames go in the same write as the upgrade
+    /// request, before its answer.
     public static func session<T: Sendable>(
-        port: Int, extensions: String? = nil, _ body: (inout RawWebSocket) async throws -> T
+        port: Int, extensions: String? = nil, pipelined: [ByteBuffer] = [],
+        _ body: (inout RawWebSocket) async throws -> T
     ) async throws -> T {
         let channel = try await RawConnection.open(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             var socket = RawWebSocket(outbound: outbound, inbound: inbound.makeAsyncIterator())
-            try await socket.upgrade(port: port, extensions: extensions)
+            try await socket.upgrade(port: port, extensions: extensions, pipelined: pipelined)
             return try await body(&socket)
         }
     }
@@ -45,9 +47,11 @@ public struct RawWebSocket {
         self.inbound = inbound
     }
 
-    private mutating func upgrade(port: Int, extensions: String?) async throws {
+    private mutating func upgrade(port: Int, extensions: String?, pipelined: [ByteBuffer]) async throws {
         let headers = extensions.map { ["Sec-WebSocket-Extensions: \($0)"] } ?? []
-        try await outbound.write(ByteBuffer(string: RawConnection.upgradeRequest(port: port, extraHeaders: headers)))
+        var request = ByteBuffer(string: RawConnection.upgradeRequest(port: port, extraHeaders: headers))
+        for var frame in pipelined { request.writeBuffer(&frame) }
+        try await outbound.write(request)
         while true {
             if let end = received.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) {
                 let headLength = end.upperBound - received.readerIndex
@@ -65,6 +69,13 @@ public struct RawWebSocket {
     public func send(
         opcode: UInt8, _ payload: [UInt8], fin: Bool = true, rsv1: Bool = false, masked: Bool = true
     ) async throws {
+        try await outbound.write(Self.frame(opcode: opcode, payload, fin: fin, rsv1: rsv1, masked: masked))
+    }
+
+    /// One frame's bytes, exactly as described: the mask is applied only when `masked`.
+    public static func frame(
+        opcode: UInt8, _ payload: [UInt8], fin: Bool = true, rsv1: Bool = false, masked: Bool = true
+    ) -> ByteBuffer {
         var frame = ByteBuffer()
         frame.writeInteger(UInt8((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode))
         let maskBit: UInt8 = masked ? 0x80 : 0
@@ -84,7 +95,7 @@ public struct RawWebSocket {
         } else {
             frame.writeBytes(payload)
         }
-        try await outbound.write(frame)
+        return frame
     }
 
     // MARK: Receiving

@@ -1,7 +1,5 @@
-import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 import WSChatProtocol
 
 /// Which upgrade requests become WebSockets, and what each gets in its pipeline: `/ws` (the
@@ -24,26 +22,26 @@ struct ChatEndpoint: Sendable {
         let deflate: DeflateNegotiation.Agreement?
     }
 
-    /// Whether `request` becomes a WebSocket: the response's extra headers and what the
-    /// connection gets, or nil.
-    func shouldUpgrade(_ request: HTTPRequest) -> (HTTPHeaders, Upgrade)? {
-        let path = request.path.map { $0.split(separator: "?", maxSplits: 1).first.map(String.init) ?? $0 } ?? "/"
+    /// Whether the upgrade request `head` becomes a WebSocket: the 101 response's own headers
+    /// (subprotocol, extensions) and what the connection gets, or nil when no endpoint takes it.
+    func shouldUpgrade(_ head: HTTPRequestHead) -> (HTTPHeaders, Upgrade)? {
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         let kind: Upgrade.Kind
-        var headers = HTTPFields()
+        var headers = HTTPHeaders()
         switch path {
-        case WireProtocol.chatPath:
+        case WireProtocol.chatPath[...]:
             kind = .chat
-            if Self.offeredProtocols(request).contains(WireProtocol.subprotocol) {
-                headers[.secWebSocketProtocol] = WireProtocol.subprotocol
+            if head.headers[canonicalForm: "sec-websocket-protocol"].contains(WireProtocol.subprotocol[...]) {
+                headers.add(name: "sec-websocket-protocol", value: WireProtocol.subprotocol)
             }
         case "/echo" where configuration.echoEndpoint:
             kind = .echo
         default:
             return nil
         }
-        let agreement = deflate.agreement(for: request)
-        if let agreement { headers[.secWebSocketExtensions] = agreement.header }
-        return (HTTPHeaders(headers), Upgrade(kind: kind, deflate: agreement))
+        let agreement = deflate.agreement(offeredIn: head.headers)
+        if let agreement { headers.add(name: "sec-websocket-extensions", value: agreement.header) }
+        return (headers, Upgrade(kind: kind, deflate: agreement))
     }
 
     /// Sets up an upgraded channel's pipeline. Runs on the channel's event loop; the
@@ -70,12 +68,6 @@ struct ChatEndpoint: Sendable {
             }
             try Delivery.install(on: channel, settings) { EchoConnection(delivery: $0, deflater: deflater) }
         }
-    }
-
-    static func offeredProtocols(_ request: HTTPRequest) -> [String] {
-        request.headerFields[values: .secWebSocketProtocol]
-            .flatMap { $0.split(separator: ",") }
-            .map { String($0.trimmingHTTPWhitespace()) }
     }
 }
 

@@ -2,6 +2,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOExtras
+import NIOHTTPTypes
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
@@ -28,7 +29,7 @@ struct ChatListener: Service {
 
     func run() async throws {
         let quiescing = ServerQuiescingHelper(group: group)
-        let (plainHTTP, arrivals) = AsyncStream.makeStream(of: ChatChannel.PlainHTTP.self)
+        let (plainHTTP, arrivals) = AsyncStream.makeStream(of: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>.self)
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Self.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -43,11 +44,8 @@ struct ChatListener: Service {
                     if let tls {
                         try connection.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
-                }
-                .flatMap { channel.setup(channel: connection, logger: logger) }
-                .map { value in
-                    value.upgradeResult.whenSuccess { result in
-                        if case .plainHTTP(let http) = result { arrivals.yield(http) }
+                    try channel.open(connection, logger: logger).outcome.whenSuccess { outcome in
+                        if case .plainHTTP(let http) = outcome { arrivals.yield(http) }
                     }
                 }
             }
@@ -56,7 +54,7 @@ struct ChatListener: Service {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { tasks in
                 for await http in plainHTTP {
-                    tasks.addTask { await channel.serve(http, logger: logger) }
+                    tasks.addTask { await channel.handleHTTP(asyncChannel: http, logger: logger) }
                 }
             }
         } onGracefulShutdown: {

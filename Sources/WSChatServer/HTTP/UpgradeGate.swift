@@ -1,20 +1,27 @@
+import HummingbirdCore
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypes
+import WSChatProtocol
 
-/// Stands in front of the WebSocket upgrade on every new connection and answers what the
-/// upgrade path would answer badly or not at all, with a real HTTP status before any
-/// WebSocket exists:
-/// - 503 when the connection caps are reached (every accepted socket counts, upgraded or not);
-/// - 400 for a malformed upgrade (no or bad `Sec-WebSocket-Key`), 426 with
-///   `Sec-WebSocket-Version: 13` for another protocol version, 403 for a foreign `Origin`;
-/// - 431 for request headers too large to parse, 400 for a request the parser rejects
-///   (`Transfer-Encoding` with `Content-Length`, say);
-/// - it closes a connection that has not sent its request head within the handshake timeout
-///   (slowloris).
+/// Takes every new connection's first request, parsed by NIO's HTTP decoder, and decides what
+/// the connection becomes, all on its event loop and at once:
+/// - a WebSocket: it answers 101, takes the HTTP handlers out and puts the endpoint's in;
+/// - plain HTTP: it puts Hummingbird's HTTP handlers after itself and hands the connection to a
+///   task (`outcome`), where the router answers it;
+/// - refused, with a real HTTP status before any WebSocket exists: 503 when the connection caps
+///   are reached (every accepted socket counts, upgraded or not); 400 for a malformed upgrade
+///   (no or bad `Sec-WebSocket-Key`, not `GET`, a body) or one to a path no endpoint takes,
+///   426 with `Sec-WebSocket-Version: 13` for another protocol version, 403 for a foreign
+///   `Origin`; 431 for request headers too large to parse and 400 for a request the parser
+///   rejects (`Transfer-Encoding` with `Content-Length`, say).
 ///
-/// Hummingbird's upgrade path can only answer a refused upgrade with 400 and leaves a
-/// request it cannot parse hanging, hence this handler; it removes itself once the first
-/// request has gone through.
+/// It closes a connection that has not sent its request head within the handshake timeout
+/// (slowloris), and removes itself once the first request has gone through.
+///
+/// NIO's typed upgrade handler did the upgrade through a chain of futures and a separate
+/// handler; the futures and the runtime's generic lookups they cost were about a fifth of the
+/// server's CPU per handshake.
 final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -34,11 +41,27 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
         var headers: [(String, String)] = []
     }
 
+    /// What a connection became once its first request went through the gate.
+    enum Outcome: Sendable {
+        case webSocket
+        /// A connection that stays HTTP, to be answered in a task.
+        case plainHTTP(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    }
+
+    /// The HTTP/1 handlers in front of the gate, which an upgrade takes out.
+    struct HTTPHandlers {
+        let decoder: ByteToMessageHandler<HTTPRequestDecoder>
+        let encoder: HTTPResponseEncoder
+    }
+
     private enum State {
         case awaitingHead
         /// Accepted over a connection cap: the request head is answered with this refusal.
         case overCapacity(Refusal)
-        case passing
+        /// An upgrade an endpoint takes, waiting for the end of its request.
+        case upgrading(ChatEndpoint.Upgrade, HTTPResponseHead)
+        /// Handed on as a WebSocket or as HTTP: whatever still reaches the gate goes on.
+        case handedOn
         case refusing
     }
 
@@ -46,11 +69,26 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     static let overCapacityGrace = TimeAmount.seconds(1)
 
     private let rules: Rules
+    private let endpoint: ChatEndpoint
+    private let http: HTTPHandlers
+    /// Sets up the HTTP pipeline after the gate, for a connection that stays HTTP.
+    private let openHTTP: (any Channel) throws -> NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
     private var state = State.awaitingHead
     private var headDeadline: Scheduled<Void>?
+    private let outcomePromise: EventLoopPromise<Outcome>
 
-    init(rules: Rules) {
+    /// Fails when the connection closes before its first request went through.
+    var outcome: EventLoopFuture<Outcome> { outcomePromise.futureResult }
+
+    init(
+        rules: Rules, endpoint: ChatEndpoint, http: HTTPHandlers, on eventLoop: any EventLoop,
+        openHTTP: @escaping (any Channel) throws -> NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+    ) {
         self.rules = rules
+        self.endpoint = endpoint
+        self.http = http
+        self.openHTTP = openHTTP
+        outcomePromise = eventLoop.makePromise()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -67,31 +105,59 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         headDeadline?.cancel()
+        if case .handedOn = state { return }
+        outcomePromise.fail(ChannelError.ioOnClosedChannel)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .handedOn = state {
+            // After an upgrade this is the bytes that came after the request, not HTTP.
+            context.fireChannelRead(data)
+            return
+        }
         let part = unwrapInboundIn(data)
         switch (state, part) {
         case (.overCapacity(let refusal), .head(let head)):
             headDeadline?.cancel()
-            state = .refusing
             refuse(context: context, version: head.version, refusal)
         case (.awaitingHead, .head(let head)):
             headDeadline?.cancel()
-            if let refusal = refusal(of: head) {
-                state = .refusing
-                refuse(context: context, version: head.version, refusal)
-            } else {
-                state = .passing
-                context.fireChannelRead(data)
+            guard WebSocketHandshake.isUpgrade(head) else {
+                handOnAsHTTP(context: context, head: data)
+                return
             }
-        case (.passing, .end):
-            context.fireChannelRead(data)
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        case (.refusing, _), (.overCapacity, _):
+            if let refusal = refusal(of: head) {
+                refuse(context: context, version: head.version, refusal)
+            } else if let (headers, upgrade) = endpoint.shouldUpgrade(head) {
+                state = .upgrading(upgrade, WebSocketHandshake.acceptance(of: head, with: headers))
+            } else {
+                refuse(
+                    context: context, version: head.version,
+                    Refusal(
+                        status: .badRequest,
+                        explanation:
+                            "There is no WebSocket endpoint at \(InertText.escaped(head.uri)); the chat is at \(WireProtocol.chatPath)."
+                    ))
+            }
+        case (.upgrading(let upgrade, let response), .end):
+            self.upgrade(context: context, upgrade, response: response)
+        case (.upgrading, _):
+            refuse(
+                context: context, version: .http1_1,
+                Refusal(status: .badRequest, explanation: "A WebSocket upgrade request must not have a body."))
+        case (.refusing, _), (.overCapacity, _), (.awaitingHead, _), (.handedOn, _):
+            // The parser always starts a request with its head; after a refusal, nothing counts.
             break
+        }
+    }
+
+    /// A connection that ends its input before its request is complete can never be answered.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch (state, event as? ChannelEvent) {
+        case (.awaitingHead, .inputClosed), (.overCapacity, .inputClosed), (.upgrading, .inputClosed):
+            context.close(promise: nil)
         default:
-            context.fireChannelRead(data)
+            context.fireUserInboundEventTriggered(event)
         }
     }
 
@@ -102,16 +168,57 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
-        if case .refusing = state { return }
-        headDeadline?.cancel()
-        state = .refusing
-        let refusal =
-            parserError == .headerOverflow
-            ? Refusal(
-                status: .requestHeaderFieldsTooLarge,
-                explanation: "The request's headers are too large; send less than 80 KiB of headers.")
-            : Refusal(status: .badRequest, explanation: "The request is not valid HTTP/1.1 (\(parserError)).")
-        refuse(context: context, version: .http1_1, refusal, closeAfterwards: true)
+        switch state {
+        case .refusing, .handedOn:
+            context.fireErrorCaught(error)
+        case .awaitingHead, .overCapacity, .upgrading:
+            headDeadline?.cancel()
+            let refusal =
+                parserError == .headerOverflow
+                ? Refusal(
+                    status: .requestHeaderFieldsTooLarge,
+                    explanation: "The request's headers are too large; send less than 80 KiB of headers.")
+                : Refusal(status: .badRequest, explanation: "The request is not valid HTTP/1.1 (\(parserError)).")
+            refuse(context: context, version: .http1_1, refusal)
+        }
+    }
+
+    /// Answers 101 through the HTTP encoder, then takes the HTTP handlers and itself out and
+    /// puts the endpoint's handlers in. The decoder leaves last, at the end of this loop turn:
+    /// it hands on whatever the client sent after its request (its first frames, say), which
+    /// then reaches the endpoint's handlers.
+    private func upgrade(context: ChannelHandlerContext, _ upgrade: ChatEndpoint.Upgrade, response: HTTPResponseHead) {
+        context.writeAndFlush(wrapOutboundOut(.head(response)), promise: nil)
+        let pipeline = context.pipeline.syncOperations
+        do {
+            pipeline.removeHandler(http.encoder, promise: nil)
+            try endpoint.install(upgrade, on: context.channel)
+        } catch {
+            state = .refusing
+            context.close(promise: nil)
+            return
+        }
+        state = .handedOn
+        pipeline.removeHandler(http.decoder, promise: nil)
+        pipeline.removeHandler(context: context, promise: nil)
+        outcomePromise.succeed(.webSocket)
+    }
+
+    /// Puts Hummingbird's HTTP handlers after the gate, hands them the request head and the
+    /// connection to a task, and leaves.
+    private func handOnAsHTTP(context: ChannelHandlerContext, head: NIOAny) {
+        let channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+        do {
+            channel = try openHTTP(context.channel)
+        } catch {
+            state = .refusing
+            context.close(promise: nil)
+            return
+        }
+        state = .handedOn
+        context.fireChannelRead(head)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        outcomePromise.succeed(.plainHTTP(channel))
     }
 
     /// Counts the new connection against the caps; returns the refusal when it is over one.
@@ -135,10 +242,8 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Why an upgrade to WebSocket is refused before any endpoint sees it; nil when it is not.
     private func refusal(of head: HTTPRequestHead) -> Refusal? {
-        guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) else {
-            return nil
-        }
         if let problem = WebSocketHandshake.problem(with: head) { return problem }
         let origin = head.headers.first(name: "origin")
         guard rules.origins.permits(origin: origin, host: head.headers.first(name: "host")) else {
@@ -150,9 +255,10 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
         return nil
     }
 
-    private func refuse(
-        context: ChannelHandlerContext, version: HTTPVersion, _ refusal: Refusal, closeAfterwards: Bool = false
-    ) {
+    /// Answers with `refusal` and closes the connection once the answer is written; nothing
+    /// more it sends is read.
+    private func refuse(context: ChannelHandlerContext, version: HTTPVersion, _ refusal: Refusal) {
+        state = .refusing
         rules.onRefusal(refusal.status, refusal.explanation)
         let body = context.channel.allocator.buffer(string: refusal.explanation + "\n")
         var headers = HTTPHeaders()
@@ -165,15 +271,8 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            if closeAfterwards {
-                // The parser has failed: nothing more can be read from this connection.
-                channel.close(promise: nil)
-            } else {
-                // Telling the upgrade handler that input ended makes it close the channel
-                // quietly, once the answer is on its way.
-                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-            }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 }

@@ -2,17 +2,29 @@ import Crypto
 import Foundation
 import NIOHTTP1
 
-/// The RFC 6455 §4.2.1 rules for an opening handshake that the upgrade library leaves to
-/// its callers: a request that breaks one is refused with the status the RFC gives it.
+/// The RFC 6455 §4.2 rules for an opening handshake: a request that breaks one is refused
+/// with the status the RFC gives it, and one that keeps them all is answered with 101.
 enum WebSocketHandshake {
     static let version = "13"
     /// What the server appends to the client's key before hashing it (§1.3).
     static let keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+    /// Whether `head` asks for an upgrade to WebSocket (rather than to another protocol or
+    /// none, which are plain HTTP).
+    static func isUpgrade(_ head: HTTPRequestHead) -> Bool {
+        head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+    }
+
     /// Why `head`, an upgrade to WebSocket, cannot be accepted; nil when it can.
     static func problem(with head: HTTPRequestHead) -> UpgradeGate.Refusal? {
         guard head.method == .GET else {
             return .init(status: .badRequest, explanation: "A WebSocket upgrade must be a GET request.")
+        }
+        // Without it the HTTP parser does not stop at the request's end, and would read the
+        // first WebSocket frames as HTTP.
+        guard head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }) else {
+            return .init(
+                status: .badRequest, explanation: "A WebSocket upgrade must say \"Connection: Upgrade\".")
         }
         let versions = head.headers[canonicalForm: "sec-websocket-version"]
         guard versions.count == 1, versions.first == Substring(version) else {
@@ -36,6 +48,17 @@ enum WebSocketHandshake {
         let trimmed = key.trimmingHTTPWhitespace()
         guard trimmed.utf8.count == 24, let bytes = Data(base64Encoded: String(trimmed)) else { return false }
         return bytes.count == 16
+    }
+
+    /// The 101 response to `head`, an upgrade that keeps every rule (`problem(with:)` is nil),
+    /// with the endpoint's own headers (subprotocol, extensions) after the RFC's.
+    static func acceptance(of head: HTTPRequestHead, with endpointHeaders: HTTPHeaders) -> HTTPResponseHead {
+        var headers: HTTPHeaders = [
+            "upgrade": "websocket", "connection": "upgrade",
+            "sec-websocket-accept": acceptValue(forKey: head.headers.first(name: "sec-websocket-key") ?? ""),
+        ]
+        headers.add(contentsOf: endpointHeaders)
+        return HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers)
     }
 
     /// `Sec-WebSocket-Accept` for a client's key: the SHA-1 of the key and `keyGUID`, in

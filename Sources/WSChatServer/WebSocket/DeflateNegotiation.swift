@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOHTTP1
 import WSCompression
 import WSCore
 
@@ -30,10 +31,13 @@ struct DeflateNegotiation: Sendable {
         var takesSharedFrames: Bool { serverWindowBits == 15 }
     }
 
-    /// The answer to the first permessage-deflate offer of an upgrade request (the builder
-    /// answers any), or nil when there is none.
-    func agreement(for request: HTTPRequest) -> Agreement? {
-        let offers = WebSocketExtensionHTTPParameters.parseHeaders(request.headerFields)
+    /// The answer to the first permessage-deflate offer among an upgrade request's headers (the
+    /// builder answers any), or nil when there is none.
+    func agreement(offeredIn headers: HTTPHeaders) -> Agreement? {
+        let offered = headers["sec-websocket-extensions"]
+        guard !offered.isEmpty else { return nil }
+        let offers = WebSocketExtensionHTTPParameters.parseHeaders(
+            HTTPFields(offered.map { HTTPField(name: .secWebSocketExtensions, value: $0) }))
         guard let offer = offers.first(where: { $0.name == Self.name }),
             let header = builder.serverReponseHeader(to: offer),
             let answer = WebSocketExtensionHTTPParameters.parseHeaders([.secWebSocketExtensions: header]).first
