@@ -131,7 +131,7 @@ public struct ChatServer: Sendable {
             origins: OriginPolicy(allowed: configuration.allowedOrigins),
             admission: ConnectionAdmission(
                 maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress),
-            headTimeout: .nanoseconds(Int64(configuration.handshakeTimeout.components.seconds * 1_000_000_000)),
+            requestTimeout: .nanoseconds(Int64(configuration.handshakeTimeout.components.seconds * 1_000_000_000)),
             onRefusal: { [metrics] status, explanation in
                 metrics.refusedConnections.increment()
                 events.log(

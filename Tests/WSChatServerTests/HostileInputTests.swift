@@ -177,10 +177,15 @@ struct HostileInputTests {
             let answer = try await status(of: request, on: server)
             #expect(answer == 400)
         },
-        Case("a slowloris upgrade") { server in
+        Case("a slowloris upgrade, and one announcing a body that never comes") { server in
             let elapsed = try await RawConnection.timeUntilServerCloses(
                 port: server.port, sending: "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: web", limit: .seconds(20))
             #expect(elapsed < .seconds(9), "closed after \(elapsed) (handshake timeout 5 s)")
+            let withoutItsBody = try await RawConnection.timeUntilServerCloses(
+                port: server.port,
+                sending: RawConnection.upgradeRequest(port: server.port, extraHeaders: ["Content-Length: 100000"]),
+                limit: .seconds(20))
+            #expect(withoutItsBody < .seconds(9), "closed after \(withoutItsBody) (handshake timeout 5 s)")
         },
         Case("a foreign Origin") { server in
             let request = RawConnection.upgradeRequest(

@@ -16,8 +16,9 @@ import WSChatProtocol
 ///   `Origin`; 431 for request headers too large to parse and 400 for a request the parser
 ///   rejects (`Transfer-Encoding` with `Content-Length`, say).
 ///
-/// It closes a connection that has not sent its request head within the handshake timeout
-/// (slowloris), and removes itself once the first request has gone through.
+/// It closes a connection that has not sent its whole first request within the handshake
+/// timeout (slowloris, or an upgrade announcing a body that never comes), and removes itself
+/// once the first request has gone through.
 ///
 /// NIO's typed upgrade handler did the upgrade through a chain of futures and a separate
 /// handler; the futures and the runtime's generic lookups they cost were about a fifth of the
@@ -30,7 +31,7 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     struct Rules: Sendable {
         let origins: OriginPolicy
         let admission: ConnectionAdmission
-        let headTimeout: TimeAmount
+        let requestTimeout: TimeAmount
         /// Told each refusal's status and explanation (for the log and metrics).
         let onRefusal: @Sendable (HTTPResponseStatus, String) -> Void
     }
@@ -74,7 +75,7 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     /// Sets up the HTTP pipeline after the gate, for a connection that stays HTTP.
     private let openHTTP: (any Channel) throws -> NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
     private var state = State.awaitingHead
-    private var headDeadline: Scheduled<Void>?
+    private var requestDeadline: Scheduled<Void>?
     private let outcomePromise: EventLoopPromise<Outcome>
 
     /// Fails when the connection closes before its first request went through.
@@ -93,18 +94,18 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
-        var timeout = rules.headTimeout
+        var timeout = rules.requestTimeout
         if let refusal = admit(channel) {
             state = .overCapacity(refusal)
             timeout = min(timeout, Self.overCapacityGrace)
         }
-        headDeadline = context.eventLoop.scheduleTask(in: timeout) {
+        requestDeadline = context.eventLoop.scheduleTask(in: timeout) {
             channel.close(promise: nil)
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        headDeadline?.cancel()
+        requestDeadline?.cancel()
         if case .handedOn = state { return }
         outcomePromise.fail(ChannelError.ioOnClosedChannel)
     }
@@ -118,10 +119,8 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         switch (state, part) {
         case (.overCapacity(let refusal), .head(let head)):
-            headDeadline?.cancel()
             refuse(context: context, version: head.version, refusal)
         case (.awaitingHead, .head(let head)):
-            headDeadline?.cancel()
             guard WebSocketHandshake.isUpgrade(head) else {
                 handOnAsHTTP(context: context, head: data)
                 return
@@ -172,7 +171,6 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
         case .refusing, .handedOn:
             context.fireErrorCaught(error)
         case .awaitingHead, .overCapacity, .upgrading:
-            headDeadline?.cancel()
             let refusal =
                 parserError == .headerOverflow
                 ? Refusal(
@@ -199,6 +197,7 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         state = .handedOn
+        requestDeadline?.cancel()
         pipeline.removeHandler(http.decoder, promise: nil)
         pipeline.removeHandler(context: context, promise: nil)
         outcomePromise.succeed(.webSocket)
@@ -216,6 +215,7 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         state = .handedOn
+        requestDeadline?.cancel()
         context.fireChannelRead(head)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         outcomePromise.succeed(.plainHTTP(channel))
@@ -259,6 +259,7 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     /// more it sends is read.
     private func refuse(context: ChannelHandlerContext, version: HTTPVersion, _ refusal: Refusal) {
         state = .refusing
+        requestDeadline?.cancel()
         rules.onRefusal(refusal.status, refusal.explanation)
         let body = context.channel.allocator.buffer(string: refusal.explanation + "\n")
         var headers = HTTPHeaders()
