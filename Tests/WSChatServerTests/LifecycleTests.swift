@@ -64,12 +64,16 @@ struct LifecycleTests {
         let server = try await TestServer.start()
         let alice = try await server.user("alice")
         try await alice.join("general")
+        // Connected, but not a WebSocket yet: it must not hold the shutdown up for the
+        // handshake timeout (10 s). Accepted before `unnamed`, which the server has upgraded.
+        let silent = try await RawConnection.silent(port: server.port)
         let unnamed = try await server.connect()
         let start = ContinuousClock.now
         try await server.stop()
         #expect(try await alice.closed().code == 1001)
         #expect(try await unnamed.closed().code == 1001)
         #expect(ContinuousClock.now - start < .seconds(2))
+        try await silent.closeFuture.get()
     }
 
     @Test func aServerBinaryCopiedAloneServesThePage() async throws {

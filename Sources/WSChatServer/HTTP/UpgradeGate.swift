@@ -150,12 +150,18 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// A connection that ends its input before its request is complete can never be answered.
+    /// A connection that ends its input before its request is complete can never be answered;
+    /// one still without a whole request when the server shuts down is not waited for.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch (state, event as? ChannelEvent) {
-        case (.awaitingHead, .inputClosed), (.overCapacity, .inputClosed), (.upgrading, .inputClosed):
-            context.close(promise: nil)
-        default:
+        let endsTheWait = event is ChannelShouldQuiesceEvent || event as? ChannelEvent == .inputClosed
+        switch state {
+        case .awaitingHead, .overCapacity, .upgrading:
+            if endsTheWait {
+                context.close(promise: nil)
+            } else {
+                context.fireUserInboundEventTriggered(event)
+            }
+        case .handedOn, .refusing:
             context.fireUserInboundEventTriggered(event)
         }
     }
