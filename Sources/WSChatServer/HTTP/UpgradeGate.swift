@@ -20,9 +20,9 @@ import WSChatProtocol
 /// timeout (slowloris, or an upgrade announcing a body that never comes), and removes itself
 /// once the first request has gone through.
 ///
-/// NIO's typed upgrade handler did the upgrade through a chain of futures and a separate
-/// handler; the futures and the runtime's generic lookups they cost were about a fifth of the
-/// server's CPU per handshake.
+/// NIO's typed upgrade handler, which did the upgrade before, goes through a chain of futures;
+/// with them and the runtime's generic lookups they need, a handshake cost the server about
+/// 1.6 times as much CPU (docs/PERFORMANCE.md).
 final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
