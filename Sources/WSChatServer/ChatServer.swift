@@ -107,7 +107,8 @@ public struct ChatServer: Sendable {
     }
 
     private func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+        // HEAD answers as GET does, without the body: monitors and load balancers probe with it.
+        let router = Router(options: .autoGenerateHeadEndpoints)
         WebClient(serverName: configuration.serverName).register(on: router)
         router.get("/healthz") { _, _ in "ok" }
         router.get("/metrics") { [metrics] _, _ in

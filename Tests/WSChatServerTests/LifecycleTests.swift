@@ -18,6 +18,10 @@ struct LifecycleTests {
             head.contains(
                 try Regex(#"\r\ndate: (mon|tue|wed|thu|fri|sat|sun), \d\d [a-z]{3} \d{4} \d\d:\d\d:\d\d gmt\r\n"#)))
         #expect(try await server.get("/nothing-here").status == 404)
+        let probe = try await RawConnection.request(
+            port: server.port, "HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(probe.status == 200 && probe.body.isEmpty)
+        #expect(probe.head.lowercased().contains("content-length: 2"))
 
         let alice = try await server.user("alice")
         try await alice.join("general")
