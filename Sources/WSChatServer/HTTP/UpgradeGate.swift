@@ -1,4 +1,3 @@
-import HummingbirdCore
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
@@ -11,10 +10,10 @@ import WSChatProtocol
 ///   task (`outcome`), where the router answers it;
 /// - refused, with a real HTTP status before any WebSocket exists: 503 when the connection caps
 ///   are reached (every accepted socket counts, upgraded or not); 400 for a malformed upgrade
-///   (no or bad `Sec-WebSocket-Key`, not `GET`, a body) or one to a path no endpoint takes,
-///   426 with `Sec-WebSocket-Version: 13` for another protocol version, 403 for a foreign
-///   `Origin`; 431 for request headers too large to parse and 400 for a request the parser
-///   rejects (`Transfer-Encoding` with `Content-Length`, say).
+///   (no or bad `Sec-WebSocket-Key`, no `Connection: Upgrade`, not `GET`, a body) or one to a
+///   path no endpoint takes, 426 with `Sec-WebSocket-Version: 13` for another protocol
+///   version, 403 for a foreign `Origin`; 431 for request headers too large to parse and 400
+///   for a request the parser rejects (`Transfer-Encoding` with `Content-Length`, say).
 ///
 /// It closes a connection that has not sent its whole first request within the handshake
 /// timeout (slowloris, or an upgrade announcing a body that never comes), and removes itself
