@@ -193,19 +193,16 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     private func upgrade(context: ChannelHandlerContext, _ upgrade: ChatEndpoint.Upgrade, response: HTTPResponseHead) {
         context.writeAndFlush(wrapOutboundOut(.head(response)), promise: nil)
         let pipeline = context.pipeline.syncOperations
+        pipeline.removeHandler(http.encoder, promise: nil)
         do {
-            pipeline.removeHandler(http.encoder, promise: nil)
             try endpoint.install(upgrade, on: context.channel)
         } catch {
             state = .refusing
             context.close(promise: nil)
             return
         }
-        state = .handedOn
-        requestDeadline?.cancel()
         pipeline.removeHandler(http.decoder, promise: nil)
-        pipeline.removeHandler(context: context, promise: nil)
-        outcomePromise.succeed(.webSocket)
+        leave(context, handingOn: .webSocket)
     }
 
     /// Puts Hummingbird's HTTP handlers after the gate, hands them the request head and the
@@ -219,11 +216,17 @@ final class UpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
+        context.fireChannelRead(head)
+        leave(context, handingOn: .plainHTTP(channel))
+    }
+
+    /// The first request has gone through: the gate leaves the pipeline and says what the
+    /// connection became.
+    private func leave(_ context: ChannelHandlerContext, handingOn outcome: Outcome) {
         state = .handedOn
         requestDeadline?.cancel()
-        context.fireChannelRead(head)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        outcomePromise.succeed(.plainHTTP(channel))
+        outcomePromise.succeed(outcome)
     }
 
     /// Counts the new connection against the caps; returns the refusal when it is over one.
