@@ -12,7 +12,12 @@ enum WebSocketHandshake {
     /// Whether `head` asks for an upgrade to WebSocket (rather than to another protocol or
     /// none, which are plain HTTP).
     static func isUpgrade(_ head: HTTPRequestHead) -> Bool {
-        head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+        lists("websocket", in: "upgrade", of: head)
+    }
+
+    /// Whether the comma-separated header `name` of `head` holds `token`, in any case.
+    private static func lists(_ token: String, in name: String, of head: HTTPRequestHead) -> Bool {
+        head.headers[canonicalForm: name].contains { $0.lowercased() == token }
     }
 
     /// Why `head`, an upgrade to WebSocket, cannot be accepted; nil when it can.
@@ -22,7 +27,7 @@ enum WebSocketHandshake {
         }
         // Without it the HTTP parser does not stop at the request's end, and would read the
         // first WebSocket frames as HTTP.
-        guard head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }) else {
+        guard lists("upgrade", in: "connection", of: head) else {
             return .init(
                 status: .badRequest, explanation: "A WebSocket upgrade must say \"Connection: Upgrade\".")
         }
