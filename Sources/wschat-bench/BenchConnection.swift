@@ -73,7 +73,7 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     private var sending = false
     private var sentCount = 0
-    private var pacing: RepeatedTask?
+    private var pacing: Scheduled<Void>?
 
     /// Made at the first delivery: a histogram spanning 120 s is 150 KiB, which a connection
     /// that only handshakes or idles should not pay for. (An optional mutated in place, not a
@@ -127,23 +127,17 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
             for _ in 0..<window { sendMessage(context) }
             context.flush()
         case .paced(let interval, let phase):
-            pacing = context.eventLoop.scheduleRepeatedTask(initialDelay: phase, delay: interval) { [self] _ in
-                // Runs on the connection's own event loop, where `context` belongs.
-                guard let context = self.context, sending else { return }
-                sendMessage(context)
-                context.flush()
-            }
+            pace(from: .now() + phase, every: interval, context) { [self] context in sendMessage(context) }
         case .puller(let interval, let seedLines, let lineBytes):
+            guard case .chat(let room) = purpose else { return }
             let line = String(repeating: "h", count: lineBytes)
-            pacing = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [self] _ in
-                guard let context = self.context, sending, case .chat(let room) = purpose else { return }
+            pace(from: .now(), every: interval, context) { [self] context in
                 if sent < seedLines {
                     sent += 1
                     say("\(index).\(sent) \(line)", in: room, context)
                 } else {
                     write(#"{"type":"join","room":"\#(room)","since":0}"#, context)
                 }
-                context.flush()
             }
         case .pinger(let count, let bytes):
             try? context.channel.syncOptions?.setOption(.autoRead, value: false)
@@ -157,6 +151,25 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     func stopSending() {
         sending = false
         pacing?.cancel()
+    }
+
+    /// Runs `step` (and flushes) at `first`, then every `interval` after it, until stopped.
+    ///
+    /// Each step is due at a time of its own, `first` plus a whole number of intervals, however
+    /// late the loop ran the one before: a rate is held, and senders spread over the interval
+    /// stay spread. With a fixed delay after each step instead, every sender due during one busy
+    /// turn of the loop fired at its end together, and stayed together from then on: a run at
+    /// 200 messages a second from 10 senders sent bursts of 10 every 50 ms.
+    private func pace(
+        from first: NIODeadline, every interval: TimeAmount, _ context: ChannelHandlerContext,
+        _ step: @escaping (ChannelHandlerContext) -> Void
+    ) {
+        pacing = context.eventLoop.assumeIsolated().scheduleTask(deadline: first) { [self] in
+            guard let context = self.context, sending else { return }
+            step(context)
+            context.flush()
+            pace(from: first + interval, every: interval, context, step)
+        }
     }
 
     /// Closes with 1000 and does not count the close as a drop.
