@@ -64,6 +64,28 @@ struct LifecycleTests {
         try await server.stop()
     }
 
+    /// A conformance suite sends a valid frame and an invalid one together: the echo of the
+    /// first must leave before the close the second brings.
+    @Test func theEchoEndpointAnswersAFrameBeforeClosingForTheInvalidOneAfterIt() async throws {
+        let server = try await TestServer.start { $0.echoEndpoint = true }
+        let valid = RawWebSocket.frame(opcode: 0x1, Array("first".utf8))
+        let flagged = RawWebSocket.frame(opcode: 0x1, Array("second".utf8), rsv1: true)
+        let frames = try await withTimeout(.seconds(20)) {
+            try await RawWebSocket.session(port: server.port, path: "/echo", pipelined: [valid, flagged]) { socket in
+                var frames: [RawWebSocket.Frame] = []
+                while let frame = try await socket.nextFrame() {
+                    frames.append(frame)
+                    if frame.closeCode != nil { break }
+                }
+                return frames
+            }
+        }
+        #expect(frames.map(\.opcode) == [0x1, 0x8])
+        #expect(frames.first.map { String(decoding: $0.payload, as: UTF8.self) } == "first")
+        #expect(frames.last?.closeCode == 1002)
+        try await server.stop()
+    }
+
     @Test func gracefulShutdownClosesEveryClientWith1001() async throws {
         let server = try await TestServer.start()
         let alice = try await server.user("alice")

@@ -43,9 +43,9 @@ public enum RawConnection {
     }
 
     /// An upgrade request to `/ws` with the given extra header lines.
-    public static func upgradeRequest(port: Int, extraHeaders: [String] = []) -> String {
+    public static func upgradeRequest(port: Int, path: String = "/ws", extraHeaders: [String] = []) -> String {
         ([
-            "GET /ws HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+            "GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
         ] + extraHeaders).joined(separator: "\r\n") + "\r\n\r\n"
     }

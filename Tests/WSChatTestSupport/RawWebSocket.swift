@@ -24,17 +24,17 @@ public struct RawWebSocket {
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private var received = ByteBuffer()
 
-    /// Opens a connection to `/ws`, upgrades it (offering `extensions` when given), runs
+    /// Opens a connection to `path`, upgrades it (offering `extensions` when given), runs
     /// `body`, then closes the socket. `pipelined` frames go in the same write as the upgrade
     /// request, before its answer.
     public static func session<T: Sendable>(
-        port: Int, extensions: String? = nil, pipelined: [ByteBuffer] = [],
+        port: Int, path: String = "/ws", extensions: String? = nil, pipelined: [ByteBuffer] = [],
         _ body: (inout RawWebSocket) async throws -> T
     ) async throws -> T {
         let channel = try await RawConnection.open(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             var socket = RawWebSocket(outbound: outbound, inbound: inbound.makeAsyncIterator())
-            try await socket.upgrade(port: port, extensions: extensions, pipelined: pipelined)
+            try await socket.upgrade(port: port, path: path, extensions: extensions, pipelined: pipelined)
             return try await body(&socket)
         }
     }
@@ -47,9 +47,9 @@ public struct RawWebSocket {
         self.inbound = inbound
     }
 
-    private mutating func upgrade(port: Int, extensions: String?, pipelined: [ByteBuffer]) async throws {
+    private mutating func upgrade(port: Int, path: String, extensions: String?, pipelined: [ByteBuffer]) async throws {
         let headers = extensions.map { ["Sec-WebSocket-Extensions: \($0)"] } ?? []
-        var request = ByteBuffer(string: RawConnection.upgradeRequest(port: port, extraHeaders: headers))
+        var request = ByteBuffer(string: RawConnection.upgradeRequest(port: port, path: path, extraHeaders: headers))
         for var frame in pipelined { request.writeBuffer(&frame) }
         try await outbound.write(request)
         while true {

@@ -88,11 +88,20 @@ final class Delivery: Sendable {
         send(WireFrame(text: message.encoded(), deflater: deflate ? deflater : nil))
     }
 
-    /// Queues a frame for this connection.
+    /// Queues a frame for this connection, at the loop's next turn.
     func send(_ frame: WireFrame) {
         guard !isClosing else { return }
         let bytes = frame.bytes(deflate: deflate)
         eventLoop.execute { [handler] in handler.value.enqueue(bytes) }
+    }
+
+    /// Queues a frame at once, from the connection's own event loop: for an endpoint answering
+    /// a message it has just been handed. The answer then leaves before a close that the same
+    /// read brings (a valid frame followed by an invalid one); through `send` it would come
+    /// after the close, and be dropped.
+    func sendOnLoop(_ frame: WireFrame) {
+        guard !isClosing else { return }
+        handler.value.enqueue(frame.bytes(deflate: deflate))
     }
 
     /// Queues a close frame after everything already queued; later frames are dropped, and

@@ -84,8 +84,8 @@ private final class EchoConnection: WebSocketEndpoint {
 
     func received(_ message: WebSocketServerCore.Message) {
         switch message {
-        case .text(let text): delivery.send(WireFrame(text: text, deflater: deflater))
-        case .binary(let bytes): delivery.send(WireFrame(binary: bytes, deflater: deflater))
+        case .text(let text): delivery.sendOnLoop(WireFrame(text: text, deflater: deflater))
+        case .binary(let bytes): delivery.sendOnLoop(WireFrame(binary: bytes, deflater: deflater))
         }
     }
 
