@@ -144,7 +144,7 @@ struct HostileInputTests {
             let port = server.port
             let elsewhere = try await RawConnection.request(
                 port: port,
-                RawConnection.upgradeRequest(port: port).replacingOccurrences(of: "GET /ws ", with: "GET /nowhere "))
+                RawConnection.upgradeRequest(port: port, path: "/nowhere"))
             #expect(elsewhere.status == 400)
             #expect(elsewhere.body.contains("no WebSocket endpoint at /nowhere"), "\(elsewhere.body)")
             let noConnection = upgrade(port: port, replacing: "Connection", with: nil)

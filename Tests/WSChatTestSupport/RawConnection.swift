@@ -42,7 +42,7 @@ public enum RawConnection {
         }
     }
 
-    /// An upgrade request to `/ws` with the given extra header lines.
+    /// An upgrade request to `path` with the given extra header lines.
     public static func upgradeRequest(port: Int, path: String = "/ws", extraHeaders: [String] = []) -> String {
         ([
             "GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
